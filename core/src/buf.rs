@@ -1,0 +1,183 @@
+//! Output buffers owned by the caller, and the `Partial`/`Complete` parse status.
+
+use core::fmt;
+
+/// The caller's buffer cannot hold the output; `needed` is the total size that would.
+///
+/// Encoders keep counting after they run out of room, so `needed` is exact and the caller can
+/// retry once with a buffer of that size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct BufferTooSmall {
+    /// Bytes the complete output takes.
+    pub needed: usize,
+}
+
+impl fmt::Display for BufferTooSmall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "buffer too small: {} bytes needed", self.needed)
+    }
+}
+
+impl core::error::Error for BufferTooSmall {}
+
+/// Result of an incremental parser: more bytes needed, or a value and how many bytes it used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Status<T> {
+    /// The input ends before the item does; call again with more bytes.
+    Partial,
+    /// The item, and the number of input bytes it occupies.
+    Complete(T, usize),
+}
+
+impl<T> Status<T> {
+    /// The parsed value, if complete.
+    pub fn complete(self) -> Option<(T, usize)> {
+        match self {
+            Status::Partial => None,
+            Status::Complete(v, n) => Some((v, n)),
+        }
+    }
+}
+
+/// Appends bytes to a caller-owned slice, counting what does not fit.
+///
+/// Writing never fails midway: once full, the writer only counts, and [`Writer::finish`]
+/// reports the exact size needed. This keeps every encoder a straight line of `push` calls.
+#[derive(Debug)]
+pub struct Writer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer that fills `buf` from its start.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Writer { buf, len: 0 }
+    }
+
+    /// Bytes written (or that would have been written) so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True when everything written so far fits.
+    pub fn fits(&self) -> bool {
+        self.len <= self.buf.len()
+    }
+
+    /// Appends bytes.
+    #[inline]
+    pub fn push(&mut self, bytes: &[u8]) {
+        let end = self.len.saturating_add(bytes.len());
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.len = end;
+    }
+
+    /// Appends a string.
+    #[inline]
+    pub fn push_str(&mut self, s: &str) {
+        self.push(s.as_bytes());
+    }
+
+    /// Appends one byte.
+    #[inline]
+    pub fn push_byte(&mut self, b: u8) {
+        if let Some(dst) = self.buf.get_mut(self.len) {
+            *dst = b;
+        }
+        self.len = self.len.saturating_add(1);
+    }
+
+    /// Appends an unsigned integer in decimal.
+    pub fn push_u64(&mut self, mut v: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.push(&digits[i..]);
+    }
+
+    /// Appends bytes as lower-case hex.
+    pub fn push_hex(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            let [hi, lo] = hex_pair(*b);
+            self.push_byte(hi);
+            self.push_byte(lo);
+        }
+    }
+
+    /// The written bytes if they all fit, else the size needed.
+    pub fn finish(self) -> Result<&'a mut [u8], BufferTooSmall> {
+        let len = self.len;
+        match self.buf.get_mut(..len) {
+            Some(out) => Ok(out),
+            None => Err(BufferTooSmall { needed: len }),
+        }
+    }
+
+    /// Like [`Writer::finish`], returning only the length.
+    pub fn finish_len(self) -> Result<usize, BufferTooSmall> {
+        self.finish().map(|b| b.len())
+    }
+}
+
+/// Two lower-case hex digits of a byte.
+#[inline]
+pub(crate) fn hex_pair(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]
+}
+
+/// Value of one hex digit (either case).
+#[inline]
+pub(crate) fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_counts_past_the_end() {
+        let mut buf = [0u8; 4];
+        let mut w = Writer::new(&mut buf);
+        w.push_str("abc");
+        w.push_u64(12345);
+        assert!(!w.fits());
+        assert_eq!(w.finish(), Err(BufferTooSmall { needed: 8 }));
+    }
+
+    #[test]
+    fn writer_numbers_and_hex() {
+        let mut buf = [0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        w.push_u64(0);
+        w.push_byte(b' ');
+        w.push_u64(u64::MAX);
+        w.push_byte(b' ');
+        w.push_hex(&[0x00, 0xab, 0xff]);
+        let out = w.finish().unwrap();
+        assert_eq!(out, b"0 18446744073709551615 00abff");
+    }
+}

@@ -1,0 +1,47 @@
+//! `pusher-core`: the sans-IO heart of a Pusher Channels implementation.
+//!
+//! Everything here is `no_std`, allocation-free and free of I/O, clocks and randomness: bytes,
+//! time and random numbers come in as arguments, and every output is written into a buffer the
+//! caller owns. Drivers for real sockets live in the adapter crates.
+//!
+//! The crate is layered bottom-up:
+//!
+//! * [`name`]: validated channel, event, socket and user names, and channel classification.
+//! * [`wire`]: stateless codecs.
+//!   * [`wire::ws`]: RFC 6455 frames (parse / emit, masking, fragmentation, close codes) and a
+//!     [`wire::ws::Reader`] that reassembles messages inside one caller buffer.
+//!   * [`wire::handshake`]: the HTTP Upgrade request and the `101` response check.
+//!   * [`wire::json`]: the zero-copy JSON scanner and the unescaper (the hot loop).
+//!   * [`wire::event`]: the Pusher envelope (`event`, `channel`, `data`, `user_id`) and the typed
+//!     protocol messages inside it.
+//!   * [`wire::message`]: encoders for every client-to-server message.
+//! * [`auth`]: channel, presence and user signatures, encrypted-channel shared secrets.
+//! * [`rest`]: REST API request signing (`auth_signature`, `body_md5`).
+//! * [`webhook`]: webhook signature verification and body parsing.
+//!
+//! Parsers return [`Status::Partial`] when they need more bytes and borrow from their input;
+//! encoders report [`BufferTooSmall`] with the exact size they need. Errors are small `Copy`
+//! enums, and no input can make any function here panic.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+#[cfg(all(feature = "defmt", feature = "log"))]
+compile_error!("features `defmt` and `log` are mutually exclusive: pick one logging backend");
+
+#[cfg(test)]
+extern crate std;
+
+pub mod auth;
+mod buf;
+pub mod name;
+pub mod rest;
+pub mod webhook;
+pub mod wire;
+
+pub use buf::{BufferTooSmall, Status, Writer};
+pub use name::{ChannelKind, ChannelName, EventName, NameError, SocketId, UserId};

@@ -1,0 +1,622 @@
+//! The Pusher envelope `{"event", "channel", "data", "user_id"}` and the typed protocol
+//! messages inside it.
+//!
+//! Three levels, pick the cheapest that does the job:
+//!
+//! * [`Envelope::parse`]: zero-copy; fields stay raw ([`RawStr`], [`Data`]). No buffer needed.
+//! * [`Event::decode`]: every field decoded; a `data` string is unescaped into the caller's
+//!   scratch buffer in the same pass that finds its end (what a client delivers to the app).
+//! * [`ServerMessage::decode`]: [`Event::decode`] plus typed parsing of the protocol events
+//!   (`pusher:connection_established`, `pusher:error`, presence, sign-in, watchlist, ...).
+//!
+//! `data` arrives as a JSON string holding JSON (the usual case), a bare string, an object
+//! (`pusher:error`, soketi's `subscription_error` and `pong`), or not at all; all are accepted.
+
+use core::fmt;
+
+use super::json::{JsonError, Kind, Members, RawStr, Scanner, Value};
+use crate::name::SocketId;
+
+/// Why a frame is not a valid Pusher message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum EventError {
+    /// The frame (or its `data`) is not valid JSON.
+    Json(JsonError),
+    /// The frame is not a JSON object.
+    NotObject,
+    /// The frame has no `event` string.
+    MissingEvent,
+    /// A required field is missing or has the wrong type.
+    Field(&'static str),
+    /// `connection_established` carries a socket id that is not `digits.digits`.
+    InvalidSocketId,
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventError::Json(e) => write!(f, "invalid JSON: {e}"),
+            EventError::NotObject => f.write_str("frame is not a JSON object"),
+            EventError::MissingEvent => f.write_str("frame has no event name"),
+            EventError::Field(name) => write!(f, "field `{name}` missing or of the wrong type"),
+            EventError::InvalidSocketId => f.write_str("invalid socket id"),
+        }
+    }
+}
+
+impl core::error::Error for EventError {}
+
+impl From<JsonError> for EventError {
+    fn from(e: JsonError) -> Self {
+        EventError::Json(e)
+    }
+}
+
+/// The `data` field as it appears on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Data<'a> {
+    /// No `data` field (or `null`).
+    Absent,
+    /// A JSON string: usually JSON text escaped once more, sometimes plain text.
+    Str(RawStr<'a>),
+    /// Any other JSON value (objects from `pusher:error`, numbers, arrays).
+    Json(Value<'a>),
+}
+
+/// A frame with its fields located but not decoded. Borrows the frame text; needs no buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Envelope<'a> {
+    /// Event name.
+    pub event: RawStr<'a>,
+    /// Channel, for channel events.
+    pub channel: Option<RawStr<'a>>,
+    /// Sender's user id on presence channels (a string, or a number as written).
+    pub user_id: Option<Value<'a>>,
+    /// The payload.
+    pub data: Data<'a>,
+}
+
+/// Which field a key names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Event,
+    Channel,
+    Data,
+    UserId,
+    Other,
+}
+
+fn field_of(key: RawStr<'_>) -> Field {
+    match key.raw() {
+        "event" => Field::Event,
+        "channel" => Field::Channel,
+        "data" => Field::Data,
+        "user_id" => Field::UserId,
+        _ if !key.is_escaped() => Field::Other,
+        _ if key.eq_str("event") => Field::Event,
+        _ if key.eq_str("channel") => Field::Channel,
+        _ if key.eq_str("data") => Field::Data,
+        _ if key.eq_str("user_id") => Field::UserId,
+        _ => Field::Other,
+    }
+}
+
+/// Walks the top-level object, handing each known field to `on`. Unknown keys are skipped
+/// (and validated); the last occurrence of a duplicated key wins.
+fn walk<'a>(
+    text: &'a str,
+    mut on: impl FnMut(Field, &mut Scanner<'a>) -> Result<(), EventError>,
+) -> Result<(), EventError> {
+    let mut sc = Scanner::new(text);
+    if sc.peek() != Some(b'{') {
+        return Err(EventError::NotObject);
+    }
+    sc.expect(b'{')?;
+    if sc.peek() == Some(b'}') {
+        sc.expect(b'}')?;
+    } else {
+        loop {
+            let key = sc.string()?;
+            sc.expect(b':')?;
+            match field_of(key) {
+                Field::Other => {
+                    sc.value()?;
+                }
+                f => on(f, &mut sc)?,
+            }
+            match sc.peek() {
+                Some(b',') => sc.expect(b',')?,
+                Some(b'}') => {
+                    sc.expect(b'}')?;
+                    break;
+                }
+                Some(_) => return Err(JsonError::UnexpectedByte { at: sc.pos() }.into()),
+                None => return Err(JsonError::UnexpectedEnd.into()),
+            }
+        }
+    }
+    sc.end()?;
+    Ok(())
+}
+
+fn string_field<'a>(sc: &mut Scanner<'a>, name: &'static str) -> Result<RawStr<'a>, EventError> {
+    sc.value()?.as_raw_str().ok_or(EventError::Field(name))
+}
+
+impl<'a> Envelope<'a> {
+    /// Locates the fields of a frame. Validates the whole frame as JSON.
+    pub fn parse(text: &'a str) -> Result<Envelope<'a>, EventError> {
+        let mut event = None;
+        let mut channel = None;
+        let mut user_id = None;
+        let mut data = Data::Absent;
+        walk(text, |field, sc| {
+            match field {
+                Field::Event => event = Some(string_field(sc, "event")?),
+                Field::Channel => channel = nullable_string(sc, "channel")?,
+                Field::UserId => user_id = user_id_value(sc)?,
+                Field::Data => {
+                    let v = sc.value()?;
+                    data = match (v.kind(), v.as_raw_str()) {
+                        (_, Some(s)) => Data::Str(s),
+                        (Kind::Null, _) => Data::Absent,
+                        _ => Data::Json(v),
+                    };
+                }
+                Field::Other => {}
+            }
+            Ok(())
+        })?;
+        Ok(Envelope {
+            event: event.ok_or(EventError::MissingEvent)?,
+            channel,
+            user_id,
+            data,
+        })
+    }
+}
+
+fn nullable_string<'a>(
+    sc: &mut Scanner<'a>,
+    name: &'static str,
+) -> Result<Option<RawStr<'a>>, EventError> {
+    let v = sc.value()?;
+    if v.is_null() {
+        return Ok(None);
+    }
+    v.as_raw_str().map(Some).ok_or(EventError::Field(name))
+}
+
+fn user_id_value<'a>(sc: &mut Scanner<'a>) -> Result<Option<Value<'a>>, EventError> {
+    let v = sc.value()?;
+    match v.kind() {
+        Kind::Null => Ok(None),
+        Kind::String | Kind::Number => Ok(Some(v)),
+        _ => Err(EventError::Field("user_id")),
+    }
+}
+
+/// How `data` was encoded on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DataForm {
+    /// No `data`.
+    Absent,
+    /// A JSON string; [`Event::data`] holds its decoded contents.
+    String,
+    /// A JSON value; [`Event::data`] holds its JSON text.
+    Json,
+}
+
+/// A frame with every field decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Event<'b> {
+    /// Event name.
+    pub event: &'b str,
+    /// Channel, for channel events.
+    pub channel: Option<&'b str>,
+    /// Sender's user id (presence channel client events).
+    pub user_id: Option<&'b str>,
+    /// The payload text: the decoded string, or the raw JSON of a non-string value.
+    pub data: Option<&'b str>,
+    /// How `data` was encoded.
+    pub form: DataForm,
+}
+
+/// The caller's scratch buffer, shared out: `data` from the front, escaped names from the back.
+struct Scratch<'b> {
+    buf: &'b mut [u8],
+}
+
+impl<'b> Scratch<'b> {
+    /// A short string: borrowed when plain, else decoded into the back of the buffer.
+    fn name(&mut self, s: RawStr<'b>) -> Result<&'b str, EventError> {
+        if let Some(plain) = s.as_str() {
+            return Ok(plain);
+        }
+        let buf = core::mem::take(&mut self.buf);
+        let need = s.raw().len();
+        let split = buf
+            .len()
+            .checked_sub(need)
+            .ok_or(JsonError::BufferTooSmall { needed: need })?;
+        let (front, slot) = buf.split_at_mut(split);
+        self.buf = front;
+        Ok(s.unescape_into(slot)?)
+    }
+
+    /// The `data` string at the scanner, unescaped into the front of the buffer in one pass.
+    fn data(&mut self, sc: &mut Scanner<'b>) -> Result<&'b str, EventError> {
+        let buf = core::mem::take(&mut self.buf);
+        let n = sc.string_unescape(&mut *buf)?;
+        let (data, rest) = buf.split_at_mut(n.min(buf.len()));
+        self.buf = rest;
+        core::str::from_utf8(data)
+            .map_err(|_| EventError::Json(JsonError::InvalidEscape { at: sc.pos() }))
+    }
+}
+
+impl<'b> Event<'b> {
+    /// Decodes a frame. A `data` string is unescaped into `scratch` in the same pass that finds
+    /// its end; escaped names (rare: `App\\Events\\X`) take room from the back of `scratch`.
+    /// `scratch` as long as `text` always suffices.
+    pub fn decode(text: &'b str, scratch: &'b mut [u8]) -> Result<Event<'b>, EventError> {
+        let mut sc_buf = Scratch { buf: scratch };
+        let mut event = None;
+        let mut channel = None;
+        let mut user_id = None;
+        let mut data = None;
+        let mut form = DataForm::Absent;
+        walk(text, |field, sc| {
+            match field {
+                Field::Event => event = Some(sc_buf.name(string_field(sc, "event")?)?),
+                Field::Channel => {
+                    channel = match nullable_string(sc, "channel")? {
+                        Some(s) => Some(sc_buf.name(s)?),
+                        None => None,
+                    }
+                }
+                Field::UserId => {
+                    user_id = match user_id_value(sc)? {
+                        Some(v) => match v.as_raw_str() {
+                            Some(s) => Some(sc_buf.name(s)?),
+                            None => Some(v.raw()),
+                        },
+                        None => None,
+                    }
+                }
+                Field::Data => {
+                    if sc.peek() == Some(b'"') {
+                        data = Some(sc_buf.data(sc)?);
+                        form = DataForm::String;
+                    } else {
+                        let v = sc.value()?;
+                        if v.is_null() {
+                            data = None;
+                            form = DataForm::Absent;
+                        } else {
+                            data = Some(v.raw());
+                            form = DataForm::Json;
+                        }
+                    }
+                }
+                Field::Other => {}
+            }
+            Ok(())
+        })?;
+        Ok(Event {
+            event: event.ok_or(EventError::MissingEvent)?,
+            channel,
+            user_id,
+            data,
+            form,
+        })
+    }
+
+    /// The payload parsed as JSON (for string data, the decoded text is parsed).
+    pub fn data_json(&self) -> Result<Value<'b>, EventError> {
+        Ok(Value::parse(self.data.ok_or(EventError::Field("data"))?)?)
+    }
+}
+
+/// One member of a presence channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Member<'b> {
+    /// User id (a string as written; numbers keep their digits).
+    pub id: RawStr<'b>,
+    /// `user_info` as raw JSON (`null` when absent).
+    pub info: Value<'b>,
+}
+
+/// The `presence` object of a presence channel's `subscription_succeeded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Presence<'b> {
+    /// Member count as announced by the server.
+    pub count: Option<u32>,
+    hash: Option<Value<'b>>,
+}
+
+impl<'b> Presence<'b> {
+    /// The members from `hash` (ids in `ids` without a `hash` entry are not listed).
+    pub fn members(&self) -> impl Iterator<Item = Result<Member<'b>, EventError>> + 'b {
+        let members: Option<Members<'b>> = self.hash.and_then(|h| h.object());
+        members.into_iter().flatten().map(|m| {
+            let (id, info) = m?;
+            Ok(Member { id, info })
+        })
+    }
+}
+
+/// One entry of `pusher_internal:watchlist_events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct WatchlistEvent<'b> {
+    /// `online` or `offline`.
+    pub name: RawStr<'b>,
+    /// The user ids, a JSON array of strings.
+    pub user_ids: Value<'b>,
+}
+
+impl<'b> WatchlistEvent<'b> {
+    /// The user ids.
+    pub fn ids(&self) -> impl Iterator<Item = Result<RawStr<'b>, EventError>> + 'b {
+        self.user_ids.array().into_iter().flatten().map(|v| {
+            v.map_err(EventError::from)?
+                .as_raw_str()
+                .ok_or(EventError::Field("user_ids"))
+        })
+    }
+}
+
+/// A decoded server-to-client message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ServerMessage<'b> {
+    /// `pusher:connection_established`: the connection's socket id and the server's activity
+    /// timeout in seconds (absent from pre-7 servers).
+    ConnectionEstablished {
+        /// This connection's socket id.
+        socket_id: SocketId<'b>,
+        /// Seconds of silence after which the client should ping.
+        activity_timeout: Option<u32>,
+    },
+    /// `pusher:error`. `code` may be null or absent.
+    Error {
+        /// Pusher error code (4000-4399), if any.
+        code: Option<u16>,
+        /// Message text, still escaped.
+        message: RawStr<'b>,
+    },
+    /// `pusher:ping`: answer with `pusher:pong`.
+    Ping,
+    /// `pusher:pong`.
+    Pong,
+    /// `pusher_internal:subscription_succeeded`; `presence` on presence channels.
+    SubscriptionSucceeded {
+        /// The channel.
+        channel: &'b str,
+        /// Members, for presence channels.
+        presence: Option<Presence<'b>>,
+    },
+    /// `pusher:subscription_error` (soketi's form of an auth rejection).
+    SubscriptionError {
+        /// The channel.
+        channel: &'b str,
+        /// `type`, e.g. `AuthError`.
+        kind: Option<RawStr<'b>>,
+        /// `error` text.
+        error: Option<RawStr<'b>>,
+        /// HTTP-like status.
+        status: Option<u16>,
+    },
+    /// `pusher_internal:member_added`.
+    MemberAdded {
+        /// The presence channel.
+        channel: &'b str,
+        /// The new member.
+        member: Member<'b>,
+    },
+    /// `pusher_internal:member_removed`.
+    MemberRemoved {
+        /// The presence channel.
+        channel: &'b str,
+        /// The member's id.
+        id: RawStr<'b>,
+    },
+    /// `pusher_internal:subscription_count`.
+    SubscriptionCount {
+        /// The channel.
+        channel: &'b str,
+        /// Subscribers.
+        count: u64,
+    },
+    /// `pusher:signin_success`; `user_data` is the signed JSON text, still escaped.
+    SigninSuccess {
+        /// The user data the server accepted.
+        user_data: RawStr<'b>,
+    },
+    /// `pusher_internal:watchlist_events`.
+    Watchlist {
+        /// The `events` array.
+        events: Value<'b>,
+    },
+    /// `pusher:cache_miss` on a cache channel.
+    CacheMiss {
+        /// The channel.
+        channel: &'b str,
+    },
+    /// Any other event: channel events, client events, and unknown protocol events.
+    Event(Event<'b>),
+}
+
+impl<'b> ServerMessage<'b> {
+    /// Decodes a server frame; `scratch` as long as `text` always suffices.
+    pub fn decode(text: &'b str, scratch: &'b mut [u8]) -> Result<ServerMessage<'b>, EventError> {
+        let ev = Event::decode(text, scratch)?;
+        let Some(name) = ev.event.strip_prefix("pusher") else {
+            return Ok(ServerMessage::Event(ev));
+        };
+        let channel = || ev.channel.ok_or(EventError::Field("channel"));
+        let data = || -> Result<Value<'b>, EventError> {
+            match ev.data {
+                Some(text) => Ok(Value::parse(text)?),
+                None => Err(EventError::Field("data")),
+            }
+        };
+        let field = |v: &Value<'b>, name: &'static str| v.get(name).ok_or(EventError::Field(name));
+        Ok(match name {
+            ":connection_established" => {
+                let d = data()?;
+                let id = field(&d, "socket_id")?
+                    .as_raw_str()
+                    .and_then(|s| s.as_str());
+                let socket_id = SocketId::new(id.ok_or(EventError::Field("socket_id"))?)
+                    .map_err(|_| EventError::InvalidSocketId)?;
+                let activity_timeout = match d.get("activity_timeout") {
+                    None => None,
+                    Some(v) if v.is_null() => None,
+                    Some(v) => Some(
+                        v.as_u64()
+                            .and_then(|t| u32::try_from(t).ok())
+                            .ok_or(EventError::Field("activity_timeout"))?,
+                    ),
+                };
+                ServerMessage::ConnectionEstablished {
+                    socket_id,
+                    activity_timeout,
+                }
+            }
+            ":error" => {
+                let d = data()?;
+                let code = match d.get("code") {
+                    None => None,
+                    Some(v) if v.is_null() => None,
+                    Some(v) => Some(
+                        v.as_u64()
+                            .and_then(|c| u16::try_from(c).ok())
+                            .ok_or(EventError::Field("code"))?,
+                    ),
+                };
+                let message = match d.get("message") {
+                    None => RawStr::new(""),
+                    Some(v) => v.as_raw_str().ok_or(EventError::Field("message"))?,
+                };
+                ServerMessage::Error { code, message }
+            }
+            ":ping" => ServerMessage::Ping,
+            ":pong" => ServerMessage::Pong,
+            "_internal:subscription_succeeded" => {
+                let presence = match ev.data.map(Value::parse).transpose()? {
+                    Some(d) => match d.get("presence") {
+                        Some(p) => Some(Presence {
+                            count: p
+                                .get("count")
+                                .and_then(|c| c.as_u64())
+                                .and_then(|c| u32::try_from(c).ok()),
+                            hash: p.get("hash").filter(|h| h.kind() == Kind::Object),
+                        }),
+                        None => None,
+                    },
+                    None => None,
+                };
+                ServerMessage::SubscriptionSucceeded {
+                    channel: channel()?,
+                    presence,
+                }
+            }
+            ":subscription_error" => {
+                let d = ev.data.map(Value::parse).transpose()?;
+                let get = |k: &str| d.as_ref().and_then(|d| d.get(k));
+                ServerMessage::SubscriptionError {
+                    channel: channel()?,
+                    kind: get("type").and_then(|v| v.as_raw_str()),
+                    error: get("error").and_then(|v| v.as_raw_str()),
+                    status: get("status")
+                        .and_then(|v| v.as_u64())
+                        .and_then(|s| u16::try_from(s).ok()),
+                }
+            }
+            "_internal:member_added" => {
+                let d = data()?;
+                let id = member_id(&d)?;
+                let info = match d.get("user_info") {
+                    Some(v) => v,
+                    None => Value::parse("null")?,
+                };
+                ServerMessage::MemberAdded {
+                    channel: channel()?,
+                    member: Member { id, info },
+                }
+            }
+            "_internal:member_removed" => {
+                let d = data()?;
+                ServerMessage::MemberRemoved {
+                    channel: channel()?,
+                    id: member_id(&d)?,
+                }
+            }
+            "_internal:subscription_count" => {
+                let d = data()?;
+                let count = field(&d, "subscription_count")?
+                    .as_u64()
+                    .ok_or(EventError::Field("subscription_count"))?;
+                ServerMessage::SubscriptionCount {
+                    channel: channel()?,
+                    count,
+                }
+            }
+            ":signin_success" => {
+                let d = data()?;
+                let user_data = field(&d, "user_data")?
+                    .as_raw_str()
+                    .ok_or(EventError::Field("user_data"))?;
+                ServerMessage::SigninSuccess { user_data }
+            }
+            "_internal:watchlist_events" => {
+                let d = data()?;
+                let events = field(&d, "events")?;
+                if events.kind() != Kind::Array {
+                    return Err(EventError::Field("events"));
+                }
+                ServerMessage::Watchlist { events }
+            }
+            ":cache_miss" => ServerMessage::CacheMiss {
+                channel: channel()?,
+            },
+            _ => ServerMessage::Event(ev),
+        })
+    }
+
+    /// The entries of a [`ServerMessage::Watchlist`] `events` array.
+    pub fn watchlist_entries(
+        events: Value<'b>,
+    ) -> impl Iterator<Item = Result<WatchlistEvent<'b>, EventError>> + 'b {
+        events.array().into_iter().flatten().map(|e| {
+            let e = e?;
+            let name = e
+                .get("name")
+                .and_then(|n| n.as_raw_str())
+                .ok_or(EventError::Field("name"))?;
+            let user_ids = e
+                .get("user_ids")
+                .filter(|v| v.kind() == Kind::Array)
+                .ok_or(EventError::Field("user_ids"))?;
+            Ok(WatchlistEvent { name, user_ids })
+        })
+    }
+}
+
+fn member_id<'b>(d: &Value<'b>) -> Result<RawStr<'b>, EventError> {
+    let v = d.get("user_id").ok_or(EventError::Field("user_id"))?;
+    match v.kind() {
+        Kind::String => v.as_raw_str().ok_or(EventError::Field("user_id")),
+        Kind::Number => Ok(RawStr::new(v.raw())),
+        _ => Err(EventError::Field("user_id")),
+    }
+}

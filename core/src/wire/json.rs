@@ -1,0 +1,1102 @@
+//! Zero-copy JSON scanning and string unescaping.
+//!
+//! Pusher frames are small JSON objects whose `data` string usually holds more JSON, escaped.
+//! Backslashes are dense there (about one byte in nine), so the scanner looks at eight bytes per
+//! step with exact SWAR byte tests (no `unsafe`, no lookup tables) and the unescaper copies each
+//! run between escapes with one 8-byte store. Both reject what JSON rejects: control characters
+//! in strings, unknown escapes, bad `\u` hex, and lone UTF-16 surrogates (surrogate pairs are
+//! joined into one scalar, so emoji sent as `\ud83c\udf89` decode).
+//!
+//! Nothing allocates: values borrow from the input ([`Value`], [`RawStr`]), and unescaping
+//! writes into a caller buffer.
+
+use core::fmt;
+
+/// Deepest nesting of objects and arrays accepted.
+pub const MAX_DEPTH: u32 = 64;
+
+/// Why JSON was rejected. Offsets count bytes from the start of the text being parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum JsonError {
+    /// The text ends inside a value.
+    UnexpectedEnd,
+    /// A byte that cannot appear here.
+    UnexpectedByte {
+        /// Offset of the byte.
+        at: usize,
+    },
+    /// A backslash followed by something that is not a JSON escape, or bad `\u` hex.
+    InvalidEscape {
+        /// Offset of the backslash.
+        at: usize,
+    },
+    /// A `\u` escape for half of a surrogate pair without its other half.
+    LoneSurrogate {
+        /// Offset of the backslash.
+        at: usize,
+    },
+    /// A raw control character (below U+0020) inside a string.
+    ControlCharacter {
+        /// Offset of the character.
+        at: usize,
+    },
+    /// A malformed number.
+    InvalidNumber {
+        /// Offset where the number starts.
+        at: usize,
+    },
+    /// Objects and arrays nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// Text after the end of the top-level value.
+    TrailingData {
+        /// Offset of the first extra byte.
+        at: usize,
+    },
+    /// A field has the wrong type or is missing.
+    Schema,
+    /// The output buffer is too small; `needed` bytes always suffice.
+    BufferTooSmall {
+        /// Upper bound of the output size.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonError::UnexpectedEnd => f.write_str("JSON ends too early"),
+            JsonError::UnexpectedByte { at } => write!(f, "unexpected byte at {at}"),
+            JsonError::InvalidEscape { at } => write!(f, "invalid escape at {at}"),
+            JsonError::LoneSurrogate { at } => write!(f, "lone UTF-16 surrogate at {at}"),
+            JsonError::ControlCharacter { at } => write!(f, "control character in string at {at}"),
+            JsonError::InvalidNumber { at } => write!(f, "invalid number at {at}"),
+            JsonError::TooDeep => write!(f, "nesting deeper than {MAX_DEPTH}"),
+            JsonError::TrailingData { at } => write!(f, "trailing data at {at}"),
+            JsonError::Schema => f.write_str("field missing or of the wrong type"),
+            JsonError::BufferTooSmall { needed } => {
+                write!(f, "buffer too small: {needed} bytes needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for JsonError {}
+
+// ---------------------------------------------------------------------------------------------
+// SWAR byte classification: exact per byte (no borrow between lanes).
+
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// High bit set in each byte of `x` that is zero.
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGH
+}
+
+/// High bit set in each byte that is `"`, `\` or below 0x20.
+#[inline(always)]
+fn specials(x: u64) -> u64 {
+    let quote = zero_bytes(x ^ (ONES * u64::from(b'"')));
+    let backslash = zero_bytes(x ^ (ONES * u64::from(b'\\')));
+    let control = !(((x & LOW7).wrapping_add(ONES * 0x60)) | x) & HIGH;
+    quote | backslash | control
+}
+
+#[inline(always)]
+fn load8(s: &[u8], at: usize) -> Option<u64> {
+    let bytes: [u8; 8] = s.get(at..at.wrapping_add(8))?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// Offset of the first `"`, `\` or control byte at or after `from`, or `s.len()`.
+#[inline(always)]
+fn next_special(s: &[u8], mut i: usize) -> usize {
+    while let Some(w) = load8(s, i) {
+        let m = specials(w);
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = s.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    s.len()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strings
+
+/// A JSON string as it appears in the text: the bytes between the quotes, still escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RawStr<'a> {
+    raw: &'a str,
+    escaped: bool,
+}
+
+impl<'a> RawStr<'a> {
+    /// A raw string from already-scanned contents. `escaped` must say whether it holds a `\`.
+    pub fn new(raw: &'a str) -> Self {
+        RawStr {
+            raw,
+            escaped: raw.as_bytes().contains(&b'\\'),
+        }
+    }
+
+    /// The text between the quotes, with escapes as written.
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+
+    /// True when the string holds at least one escape.
+    pub fn is_escaped(&self) -> bool {
+        self.escaped
+    }
+
+    /// The value without copying, when it holds no escapes.
+    pub fn as_str(&self) -> Option<&'a str> {
+        if self.escaped { None } else { Some(self.raw) }
+    }
+
+    /// Decodes the value into `out`; returns it. `out` of `raw().len()` bytes always suffices.
+    pub fn unescape_into<'b>(&self, out: &'b mut [u8]) -> Result<&'b str, JsonError>
+    where
+        'a: 'b,
+    {
+        let (_, n, closed) = unescape(self.raw.as_bytes(), 0, out)?;
+        if closed {
+            // A raw string never holds an unescaped quote.
+            return Err(JsonError::UnexpectedByte { at: 0 });
+        }
+        let out = out.get(..n).ok_or(JsonError::BufferTooSmall {
+            needed: self.raw.len(),
+        })?;
+        core::str::from_utf8(out).map_err(|_| JsonError::InvalidEscape { at: 0 })
+    }
+
+    /// The value: borrowed when it has no escapes, else decoded into `out`.
+    pub fn to_str<'b>(&self, out: &'b mut [u8]) -> Result<&'b str, JsonError>
+    where
+        'a: 'b,
+    {
+        match self.as_str() {
+            Some(s) => Ok(s),
+            None => self.unescape_into(out),
+        }
+    }
+
+    /// Compares the decoded value with `s`, without a buffer.
+    pub fn eq_str(&self, s: &str) -> bool {
+        if !self.escaped {
+            return self.raw == s;
+        }
+        let (raw, want) = (self.raw.as_bytes(), s.as_bytes());
+        let (mut i, mut j) = (0, 0);
+        while i < raw.len() {
+            let Some(&b) = raw.get(i) else { return false };
+            if b == b'\\' {
+                let Ok((c, used)) = decode_escape(raw, i) else {
+                    return false;
+                };
+                let mut tmp = [0u8; 4];
+                let enc = c.encode_utf8(&mut tmp).as_bytes();
+                if want.get(j..j + enc.len()) != Some(enc) {
+                    return false;
+                }
+                i += used;
+                j += enc.len();
+            } else {
+                if want.get(j) != Some(&b) {
+                    return false;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+        j == want.len()
+    }
+}
+
+/// Decodes the escape starting at the backslash `s[at]`: the character and the bytes used.
+fn decode_escape(s: &[u8], at: usize) -> Result<(char, usize), JsonError> {
+    let err = JsonError::InvalidEscape { at };
+    let c = match s.get(at + 1) {
+        Some(b'"') => '"',
+        Some(b'\\') => '\\',
+        Some(b'/') => '/',
+        Some(b'b') => '\u{8}',
+        Some(b'f') => '\u{c}',
+        Some(b'n') => '\n',
+        Some(b'r') => '\r',
+        Some(b't') => '\t',
+        Some(b'u') => {
+            let hi = hex4(s, at + 2).ok_or(err)?;
+            if (0xDC00..0xE000).contains(&hi) {
+                return Err(JsonError::LoneSurrogate { at });
+            }
+            if !(0xD800..0xDC00).contains(&hi) {
+                return char::from_u32(hi).map(|c| (c, 6)).ok_or(err);
+            }
+            if s.get(at + 6) != Some(&b'\\') || s.get(at + 7) != Some(&b'u') {
+                return Err(JsonError::LoneSurrogate { at });
+            }
+            let lo = hex4(s, at + 8).ok_or(JsonError::InvalidEscape { at: at + 6 })?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(JsonError::LoneSurrogate { at });
+            }
+            let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+            return char::from_u32(c).map(|c| (c, 12)).ok_or(err);
+        }
+        Some(_) => return Err(err),
+        None => return Err(JsonError::UnexpectedEnd),
+    };
+    Ok((c, 2))
+}
+
+fn hex4(s: &[u8], at: usize) -> Option<u32> {
+    let digits = s.get(at..at + 4)?;
+    digits.iter().try_fold(0u32, |acc, d| {
+        Some(acc << 4 | u32::from(crate::buf::hex_value(*d)?))
+    })
+}
+
+/// Unescapes the string starting at `s[from]` (just after an opening quote) into `out`,
+/// stopping at the closing quote or the end of `s`. Returns the offset just past the closing
+/// quote (or `s.len()`), the bytes written, and whether a closing quote ended it.
+///
+/// The hot loop: each step loads eight bytes, stores them to `out` unconditionally, and
+/// advances past the run of plain bytes; escapes are decoded one at a time.
+pub(crate) fn unescape(
+    s: &[u8],
+    from: usize,
+    out: &mut [u8],
+) -> Result<(usize, usize, bool), JsonError> {
+    let (mut i, mut o) = (from, 0usize);
+    loop {
+        // Fast path: eight bytes in, eight bytes out.
+        while let (Some(w), Some(dst)) = (load8(s, i), out.get_mut(o..o.wrapping_add(8))) {
+            dst.copy_from_slice(&w.to_le_bytes());
+            let m = specials(w);
+            if m == 0 {
+                i += 8;
+                o += 8;
+            } else {
+                let k = (m.trailing_zeros() / 8) as usize;
+                i += k;
+                o += k;
+                break;
+            }
+        }
+        let Some(&b) = s.get(i) else {
+            return Ok((i, o, false));
+        };
+        match b {
+            b'"' => return Ok((i + 1, o, true)),
+            b'\\' => {
+                let (c, used) = if let Some(&e) = s.get(i + 1).filter(|e| **e != b'u') {
+                    (
+                        simple_escape(e).ok_or(JsonError::InvalidEscape { at: i })?,
+                        2,
+                    )
+                } else {
+                    let (c, used) = decode_escape(s, i)?;
+                    let mut tmp = [0u8; 4];
+                    let enc = c.encode_utf8(&mut tmp).as_bytes();
+                    let dst = out.get_mut(o..o + enc.len()).ok_or(too_small(s, from))?;
+                    dst.copy_from_slice(enc);
+                    i += used;
+                    o += enc.len();
+                    continue;
+                };
+                *out.get_mut(o).ok_or(too_small(s, from))? = c;
+                i += used;
+                o += 1;
+            }
+            0..=0x1f => return Err(JsonError::ControlCharacter { at: i }),
+            _ => {
+                // Slow path near the end of `out` or `s`: copy up to the next special byte.
+                let end = next_special(s, i);
+                let run = s.get(i..end).unwrap_or(&[]);
+                let dst = out.get_mut(o..o + run.len()).ok_or(too_small(s, from))?;
+                dst.copy_from_slice(run);
+                i = end;
+                o += run.len();
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn simple_escape(e: u8) -> Option<u8> {
+    Some(match e {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'/' => b'/',
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        _ => return None,
+    })
+}
+
+fn too_small(s: &[u8], from: usize) -> JsonError {
+    JsonError::BufferTooSmall {
+        needed: s.len().saturating_sub(from),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+/// The type of a JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Kind {
+    /// `"..."`
+    String,
+    /// A number.
+    Number,
+    /// `true` or `false`.
+    Bool,
+    /// `null`.
+    Null,
+    /// `{...}`
+    Object,
+    /// `[...]`
+    Array,
+}
+
+/// A validated JSON value, borrowed from the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Value<'a> {
+    kind: Kind,
+    raw: &'a str,
+    escaped: bool,
+}
+
+impl<'a> Value<'a> {
+    /// Parses a whole text as one value (surrounding white space allowed).
+    pub fn parse(text: &'a str) -> Result<Value<'a>, JsonError> {
+        let mut sc = Scanner::new(text);
+        let v = sc.value()?;
+        sc.end()?;
+        Ok(v)
+    }
+
+    /// Its type.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The exact JSON text of the value (strings with their quotes).
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+
+    /// The string, if it is one.
+    pub fn as_raw_str(&self) -> Option<RawStr<'a>> {
+        if self.kind != Kind::String {
+            return None;
+        }
+        let inner = self.raw.get(1..self.raw.len().saturating_sub(1))?;
+        Some(RawStr {
+            raw: inner,
+            escaped: self.escaped,
+        })
+    }
+
+    /// A non-negative integer, if it is one that fits.
+    pub fn as_u64(&self) -> Option<u64> {
+        if self.kind != Kind::Number {
+            return None;
+        }
+        self.raw.parse().ok()
+    }
+
+    /// The boolean, if it is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match (self.kind, self.raw) {
+            (Kind::Bool, "true") => Some(true),
+            (Kind::Bool, _) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// True for `null`.
+    pub fn is_null(&self) -> bool {
+        self.kind == Kind::Null
+    }
+
+    /// The members, if it is an object.
+    pub fn object(&self) -> Option<Members<'a>> {
+        (self.kind == Kind::Object).then(|| Members::new(self.raw))
+    }
+
+    /// The elements, if it is an array.
+    pub fn array(&self) -> Option<Elements<'a>> {
+        (self.kind == Kind::Array).then(|| Elements::new(self.raw))
+    }
+
+    /// Looks up a member of an object by key.
+    pub fn get(&self, key: &str) -> Option<Value<'a>> {
+        self.object()?
+            .flatten()
+            .find(|(k, _)| k.eq_str(key))
+            .map(|(_, v)| v)
+    }
+}
+
+/// A cursor over JSON text. Everything it returns borrows the text.
+#[derive(Debug, Clone)]
+pub struct Scanner<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// A scanner at the start of `text`.
+    pub fn new(text: &'a str) -> Self {
+        Scanner { text, pos: 0 }
+    }
+
+    /// Current offset.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn slice(&self, from: usize, to: usize) -> Result<&'a str, JsonError> {
+        self.text.get(from..to).ok_or(JsonError::UnexpectedEnd)
+    }
+
+    /// Skips white space; returns the next byte.
+    #[inline]
+    pub fn peek(&mut self) -> Option<u8> {
+        while let Some(&b) = self.bytes().get(self.pos) {
+            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                return Some(b);
+            }
+            self.pos += 1;
+        }
+        None
+    }
+
+    /// Expects `b` (after white space) and steps over it.
+    #[inline]
+    pub fn expect(&mut self, b: u8) -> Result<(), JsonError> {
+        match self.peek() {
+            Some(c) if c == b => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(_) => Err(JsonError::UnexpectedByte { at: self.pos }),
+            None => Err(JsonError::UnexpectedEnd),
+        }
+    }
+
+    /// Checks that only white space remains.
+    pub fn end(&mut self) -> Result<(), JsonError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(JsonError::TrailingData { at: self.pos }),
+        }
+    }
+
+    /// Scans a string (the scanner is at its opening quote).
+    #[inline]
+    pub fn string(&mut self) -> Result<RawStr<'a>, JsonError> {
+        self.expect(b'"')?;
+        let s = self.bytes();
+        let start = self.pos;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            let Some(w) = load8(s, i) else {
+                // Tail: byte by byte.
+                i = next_special(s, i);
+                match s.get(i) {
+                    Some(b'"') => break,
+                    Some(b'\\') => {
+                        escaped = true;
+                        i = self.skip_escape(i)?;
+                        continue;
+                    }
+                    Some(_) => return Err(JsonError::ControlCharacter { at: i }),
+                    None => return Err(JsonError::UnexpectedEnd),
+                }
+            };
+            let mut m = specials(w);
+            if m == 0 {
+                i += 8;
+                continue;
+            }
+            // Handle every special byte of this word without reloading.
+            let mut next = i + 8;
+            while m != 0 {
+                let k = (m.trailing_zeros() / 8) as usize;
+                let at = i + k;
+                match s.get(at) {
+                    Some(b'"') => {
+                        self.pos = at + 1;
+                        return Ok(RawStr {
+                            raw: self.slice(start, at)?,
+                            escaped,
+                        });
+                    }
+                    Some(b'\\') => {
+                        escaped = true;
+                        let after = self.skip_escape(at)?;
+                        if after >= i + 8 {
+                            next = after;
+                            break;
+                        }
+                        // Clear the bits of the bytes the escape covered.
+                        m &= u64::MAX << ((after - i) * 8);
+                    }
+                    _ => return Err(JsonError::ControlCharacter { at }),
+                }
+            }
+            i = next;
+        }
+        self.pos = i + 1;
+        Ok(RawStr {
+            raw: self.slice(start, i)?,
+            escaped,
+        })
+    }
+
+    /// Checks the escape at the backslash `s[at]`; returns the offset after it.
+    #[inline(always)]
+    fn skip_escape(&self, at: usize) -> Result<usize, JsonError> {
+        match self.bytes().get(at + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
+            Some(b'u') => {
+                // Hex and surrogates are checked where the string is decoded.
+                hex4(self.bytes(), at + 2).ok_or(JsonError::InvalidEscape { at })?;
+                Ok(at + 6)
+            }
+            Some(_) => Err(JsonError::InvalidEscape { at }),
+            None => Err(JsonError::UnexpectedEnd),
+        }
+    }
+
+    /// Scans a string and unescapes it straight into `out` in the same pass.
+    pub fn string_into<'b>(&mut self, out: &'b mut [u8]) -> Result<&'b str, JsonError> {
+        let n = self.string_unescape(out)?;
+        let out = out.get(..n).ok_or(JsonError::UnexpectedEnd)?;
+        core::str::from_utf8(out).map_err(|_| JsonError::InvalidEscape { at: self.pos })
+    }
+
+    /// Like [`Scanner::string_into`], returning the number of bytes written to `out`.
+    pub fn string_unescape(&mut self, out: &mut [u8]) -> Result<usize, JsonError> {
+        self.expect(b'"')?;
+        let (end, n, closed) = unescape(self.bytes(), self.pos, out)?;
+        if !closed {
+            return Err(JsonError::UnexpectedEnd);
+        }
+        self.pos = end;
+        Ok(n)
+    }
+
+    /// Scans any value, validating it completely.
+    pub fn value(&mut self) -> Result<Value<'a>, JsonError> {
+        let start = match self.peek() {
+            Some(_) => self.pos,
+            None => return Err(JsonError::UnexpectedEnd),
+        };
+        let (kind, escaped) = match self.bytes().get(start) {
+            Some(b'"') => {
+                let s = self.string()?;
+                (Kind::String, s.escaped)
+            }
+            Some(b'{') => {
+                self.container()?;
+                (Kind::Object, false)
+            }
+            Some(b'[') => {
+                self.container()?;
+                (Kind::Array, false)
+            }
+            Some(b't') => {
+                self.literal("true")?;
+                (Kind::Bool, false)
+            }
+            Some(b'f') => {
+                self.literal("false")?;
+                (Kind::Bool, false)
+            }
+            Some(b'n') => {
+                self.literal("null")?;
+                (Kind::Null, false)
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                self.number()?;
+                (Kind::Number, false)
+            }
+            _ => return Err(JsonError::UnexpectedByte { at: start }),
+        };
+        Ok(Value {
+            kind,
+            raw: self.slice(start, self.pos)?,
+            escaped,
+        })
+    }
+
+    fn literal(&mut self, word: &str) -> Result<(), JsonError> {
+        let end = self.pos + word.len();
+        match self.bytes().get(self.pos..end) {
+            Some(b) if b == word.as_bytes() => {
+                self.pos = end;
+                Ok(())
+            }
+            Some(_) => Err(JsonError::UnexpectedByte { at: self.pos }),
+            None => Err(JsonError::UnexpectedEnd),
+        }
+    }
+
+    fn number(&mut self) -> Result<(), JsonError> {
+        let s = self.bytes();
+        let start = self.pos;
+        let bad = JsonError::InvalidNumber { at: start };
+        let mut i = start;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while s.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        if s.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        if s.get(i) == Some(&b'0') {
+            i += 1;
+        } else if !digits(&mut i) {
+            return Err(bad);
+        }
+        if s.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return Err(bad);
+            }
+        }
+        if matches!(s.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(s.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return Err(bad);
+            }
+        }
+        if s.get(i)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
+        {
+            return Err(bad);
+        }
+        self.pos = i;
+        Ok(())
+    }
+
+    /// Skips a whole object or array, checking its grammar, without recursion.
+    fn container(&mut self) -> Result<(), JsonError> {
+        // Bit n of `stack` is 1 when nesting level n is an object.
+        let mut stack: u64 = 0;
+        let mut depth: u32 = 0;
+        'open: loop {
+            let is_object = match self.peek() {
+                Some(b'{') => true,
+                Some(b'[') => false,
+                _ => return Err(JsonError::UnexpectedByte { at: self.pos }),
+            };
+            if depth >= MAX_DEPTH {
+                return Err(JsonError::TooDeep);
+            }
+            self.pos += 1;
+            stack = stack << 1 | u64::from(is_object);
+            depth += 1;
+            let close = if is_object { b'}' } else { b']' };
+            if self.peek() == Some(close) {
+                self.pos += 1;
+                stack >>= 1;
+                depth -= 1;
+            } else {
+                // First member or element.
+                if is_object {
+                    self.string()?;
+                    self.expect(b':')?;
+                }
+                if matches!(self.peek(), Some(b'{' | b'[')) {
+                    continue 'open;
+                }
+                self.value()?;
+            }
+            // After a value (or an empty container): commas, or close levels.
+            loop {
+                if depth == 0 {
+                    return Ok(());
+                }
+                let in_object = stack & 1 == 1;
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if in_object {
+                            self.string()?;
+                            self.expect(b':')?;
+                        }
+                        if matches!(self.peek(), Some(b'{' | b'[')) {
+                            continue 'open;
+                        }
+                        self.value()?;
+                    }
+                    Some(b'}') if in_object => {
+                        self.pos += 1;
+                        stack >>= 1;
+                        depth -= 1;
+                    }
+                    Some(b']') if !in_object => {
+                        self.pos += 1;
+                        stack >>= 1;
+                        depth -= 1;
+                    }
+                    Some(_) => return Err(JsonError::UnexpectedByte { at: self.pos }),
+                    None => return Err(JsonError::UnexpectedEnd),
+                }
+            }
+        }
+    }
+}
+
+/// Iterates the members of an already validated object.
+#[derive(Debug, Clone)]
+pub struct Members<'a> {
+    sc: Scanner<'a>,
+    first: bool,
+    done: bool,
+}
+
+impl<'a> Members<'a> {
+    fn new(raw: &'a str) -> Self {
+        let mut sc = Scanner::new(raw);
+        let done = sc.expect(b'{').is_err();
+        Members {
+            sc,
+            first: true,
+            done,
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<(RawStr<'a>, Value<'a>)>, JsonError> {
+        match self.sc.peek() {
+            Some(b'}') => return Ok(None),
+            Some(b',') if !self.first => self.sc.pos += 1,
+            _ if self.first => {}
+            _ => return Err(JsonError::UnexpectedByte { at: self.sc.pos }),
+        }
+        self.first = false;
+        let key = self.sc.string()?;
+        self.sc.expect(b':')?;
+        Ok(Some((key, self.sc.value()?)))
+    }
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = Result<(RawStr<'a>, Value<'a>), JsonError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.step().transpose();
+        if !matches!(r, Some(Ok(_))) {
+            self.done = true;
+        }
+        r
+    }
+}
+
+/// Iterates the elements of an already validated array.
+#[derive(Debug, Clone)]
+pub struct Elements<'a> {
+    sc: Scanner<'a>,
+    first: bool,
+    done: bool,
+}
+
+impl<'a> Elements<'a> {
+    fn new(raw: &'a str) -> Self {
+        let mut sc = Scanner::new(raw);
+        let done = sc.expect(b'[').is_err();
+        Elements {
+            sc,
+            first: true,
+            done,
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<Value<'a>>, JsonError> {
+        match self.sc.peek() {
+            Some(b']') => return Ok(None),
+            Some(b',') if !self.first => self.sc.pos += 1,
+            _ if self.first => {}
+            _ => return Err(JsonError::UnexpectedByte { at: self.sc.pos }),
+        }
+        self.first = false;
+        Ok(Some(self.sc.value()?))
+    }
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Result<Value<'a>, JsonError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.step().transpose();
+        if !matches!(r, Some(Ok(_))) {
+            self.done = true;
+        }
+        r
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/// Writes `s` as the contents of a JSON string (without quotes), escaping `"`, `\` and control
+/// characters. Other characters pass through as UTF-8, so signed bytes survive unchanged.
+pub fn write_escaped(w: &mut crate::Writer<'_>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = next_special(bytes, i);
+        w.push(bytes.get(i..end).unwrap_or(&[]));
+        let Some(&b) = bytes.get(end) else { break };
+        match b {
+            b'"' => w.push(b"\\\""),
+            b'\\' => w.push(b"\\\\"),
+            b'\n' => w.push(b"\\n"),
+            b'\r' => w.push(b"\\r"),
+            b'\t' => w.push(b"\\t"),
+            0x08 => w.push(b"\\b"),
+            0x0c => w.push(b"\\f"),
+            _ => {
+                w.push(b"\\u00");
+                w.push(&crate::buf::hex_pair(b));
+            }
+        }
+        i = end + 1;
+    }
+}
+
+/// Writes `s` as a quoted JSON string.
+pub fn write_string(w: &mut crate::Writer<'_>, s: &str) {
+    w.push_byte(b'"');
+    write_escaped(w, s);
+    w.push_byte(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::String;
+
+    fn unesc(raw: &str) -> Result<String, JsonError> {
+        let mut out = [0u8; 256];
+        RawStr::new(raw).unescape_into(&mut out).map(String::from)
+    }
+
+    #[test]
+    fn swar_classification_is_exact() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                let mut bytes = [b'a'; 8];
+                bytes[lane] = b;
+                let m = specials(u64::from_le_bytes(bytes));
+                let want = b == b'"' || b == b'\\' || b < 0x20;
+                assert_eq!(m != 0, want, "byte {b:#x} lane {lane}");
+                if want {
+                    assert_eq!(m.trailing_zeros() / 8, lane as u32);
+                    assert_eq!(m.count_ones(), 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unescapes_every_escape() {
+        assert_eq!(
+            unesc(r#"a\"b\\c\/d\be\ff\ng\rh\ti"#).unwrap(),
+            "a\"b\\c/d\u{8}e\u{c}f\ng\rh\ti"
+        );
+        assert_eq!(unesc(r"\u00e9\u20AC").unwrap(), "é€");
+        assert_eq!(unesc(r"party \ud83c\udf89!").unwrap(), "party 🎉!");
+        assert_eq!(
+            unesc("plain ünïcode 🎉 stays").unwrap(),
+            "plain ünïcode 🎉 stays"
+        );
+        assert_eq!(
+            unesc(r"App\\Events\\OrderShipped").unwrap(),
+            r"App\Events\OrderShipped"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_escapes() {
+        assert_eq!(unesc(r"\ud83c"), Err(JsonError::LoneSurrogate { at: 0 }));
+        assert_eq!(unesc(r"x\udf89"), Err(JsonError::LoneSurrogate { at: 1 }));
+        assert_eq!(
+            unesc(r"\ud83c\u0041"),
+            Err(JsonError::LoneSurrogate { at: 0 })
+        );
+        assert_eq!(unesc(r"\ud83cx"), Err(JsonError::LoneSurrogate { at: 0 }));
+        assert_eq!(unesc(r"\u12"), Err(JsonError::InvalidEscape { at: 0 }));
+        assert_eq!(unesc(r"\u12g4"), Err(JsonError::InvalidEscape { at: 0 }));
+        assert_eq!(unesc(r"\x"), Err(JsonError::InvalidEscape { at: 0 }));
+        assert_eq!(unesc("\\"), Err(JsonError::UnexpectedEnd));
+        assert_eq!(unesc("a\u{1}"), Err(JsonError::ControlCharacter { at: 1 }));
+    }
+
+    #[test]
+    fn unescape_reports_small_buffers() {
+        let raw = RawStr::new(r#"0123456789\"abcdef"#);
+        for n in 0..17 {
+            let mut out = std::vec![0u8; n];
+            assert!(
+                matches!(
+                    raw.unescape_into(&mut out),
+                    Err(JsonError::BufferTooSmall { .. })
+                ),
+                "{n}"
+            );
+        }
+        let mut out = [0u8; 17];
+        assert_eq!(raw.unescape_into(&mut out), Ok("0123456789\"abcdef"));
+    }
+
+    #[test]
+    fn eq_str_decodes_escapes() {
+        assert!(RawStr::new(r"App\\Events\\X").eq_str(r"App\Events\X"));
+        assert!(RawStr::new(r"\ud83c\udf89").eq_str("🎉"));
+        assert!(!RawStr::new(r"\ud83c\udf89").eq_str("🎉x"));
+        assert!(!RawStr::new(r"ab\n").eq_str("ab"));
+        assert!(RawStr::new("plain").eq_str("plain"));
+    }
+
+    #[test]
+    fn string_scan_matches_unescape_at_all_offsets() {
+        // Escapes at every position relative to the 8-byte words.
+        for pad in 0..17 {
+            let body = std::format!("{}\\\"x\\\\\\u00e9\\ud83c\\udf89y\\n", "p".repeat(pad));
+            let text = std::format!("\"{body}\" ");
+            let mut sc = Scanner::new(&text);
+            let s = sc.string().unwrap();
+            assert_eq!(s.raw(), body);
+            assert_eq!(sc.pos(), text.len() - 1);
+            let mut out = [0u8; 64];
+            let mut sc = Scanner::new(&text);
+            let direct = sc.string_into(&mut out).unwrap();
+            assert_eq!(direct, std::format!("{}\"x\\é🎉y\n", "p".repeat(pad)));
+        }
+    }
+
+    #[test]
+    fn values_and_containers() {
+        for ok in [
+            "0",
+            "-0.5e+10",
+            "12",
+            "true",
+            "false",
+            "null",
+            r#""s""#,
+            "[]",
+            "{}",
+            r#" { "a" : [1, {"b": null}, "c\"}"], "d": {} } "#,
+            "[[[[]]]]",
+        ] {
+            assert!(Value::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "01",
+            "1.",
+            "-",
+            "1e",
+            "tru",
+            "nul",
+            "[1,]",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{,}",
+            "[1 2]",
+            "{\"a\":1,}",
+            "[}",
+            "{]",
+            "\"abc",
+            "1 2",
+            "{\"a\":1",
+            "[",
+            "{1:2}",
+            "+1",
+            ".5",
+        ] {
+            assert!(Value::parse(bad).is_err(), "{bad:?}");
+        }
+        let deep = std::format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert!(Value::parse(&deep).is_ok());
+        let deeper = std::format!("{}{}", "[".repeat(65), "]".repeat(65));
+        assert_eq!(Value::parse(&deeper), Err(JsonError::TooDeep));
+    }
+
+    #[test]
+    fn object_access() {
+        let v = Value::parse(r#"{"a":1,"b\u0063":"x","n":null,"arr":[1,"2",{}]}"#).unwrap();
+        assert_eq!(v.get("a").and_then(|v| v.as_u64()), Some(1));
+        assert_eq!(
+            v.get("bc").and_then(|v| v.as_raw_str()).map(|s| s.raw()),
+            Some("x")
+        );
+        assert!(v.get("n").unwrap().is_null());
+        let arr: std::vec::Vec<_> = v
+            .get("arr")
+            .unwrap()
+            .array()
+            .unwrap()
+            .map(|e| e.unwrap().raw())
+            .collect();
+        assert_eq!(arr, ["1", "\"2\"", "{}"]);
+        assert!(v.get("zz").is_none());
+    }
+
+    #[test]
+    fn escaping_round_trips() {
+        let nasty = "q\"b\\n\nt\tc\u{1}\u{1f}é🎉/";
+        let mut buf = [0u8; 128];
+        let mut w = crate::Writer::new(&mut buf);
+        write_string(&mut w, nasty);
+        let out = w.finish().unwrap();
+        let text = core::str::from_utf8(out).unwrap();
+        assert_eq!(text, r#""q\"b\\n\nt\tc\u0001\u001fé🎉/""#);
+        let v = Value::parse(text).unwrap();
+        let mut dec = [0u8; 128];
+        assert_eq!(
+            v.as_raw_str().unwrap().unescape_into(&mut dec).unwrap(),
+            nasty
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! Stateless wire codecs: WebSocket frames, the HTTP upgrade, JSON scanning and Pusher messages.
+
+pub mod event;
+pub mod handshake;
+pub mod json;
+pub mod message;
+pub mod ws;
