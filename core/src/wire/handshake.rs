@@ -193,12 +193,11 @@ impl ClientHandshake {
                 if !accept {
                     return Err(HandshakeError::BadAccept);
                 }
-            } else if h.name.eq_ignore_ascii_case("sec-websocket-extensions")
-                || h.name.eq_ignore_ascii_case("sec-websocket-protocol")
+            } else if (h.name.eq_ignore_ascii_case("sec-websocket-extensions")
+                || h.name.eq_ignore_ascii_case("sec-websocket-protocol"))
+                && !trim(value).is_empty()
             {
-                if !trim(value).is_empty() {
-                    return Err(HandshakeError::UnexpectedExtension);
-                }
+                return Err(HandshakeError::UnexpectedExtension);
             }
         }
         if !upgrade {
