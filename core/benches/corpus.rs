@@ -28,8 +28,33 @@ impl Rng {
     }
 }
 
-const WORDS: &[&str] = &["alpha", "order", "shipped", "price", "Zürich", "naïve", "crème", "señor", "東京", "日本語", "😀", "🎉", "status", "ok"];
-const ESCAPED: &[&str] = &[r"\u00e9", r"\u00fc", r"\u4e1c\u4eac", r"\ud83c\udf89", r"\ud83d\ude00", r"\n", r"\t", r#"\""#, r"\\"];
+const WORDS: &[&str] = &[
+    "alpha",
+    "order",
+    "shipped",
+    "price",
+    "Zürich",
+    "naïve",
+    "crème",
+    "señor",
+    "東京",
+    "日本語",
+    "😀",
+    "🎉",
+    "status",
+    "ok",
+];
+const ESCAPED: &[&str] = &[
+    r"\u00e9",
+    r"\u00fc",
+    r"\u4e1c\u4eac",
+    r"\ud83c\udf89",
+    r"\ud83d\ude00",
+    r"\n",
+    r"\t",
+    r#"\""#,
+    r"\\",
+];
 
 /// Appends `s` as a JSON string; with `ascii`, non-ASCII is written as `\u` escapes (as
 /// Python's `json.dumps` does by default), surrogate pairs included.
@@ -123,11 +148,23 @@ fn large(rng: &mut Rng) -> String {
 pub fn frame_text(rng: &mut Rng) -> String {
     let roll = rng.below(100);
     let (event, channel, data) = if roll < 60 {
-        ("price-update", format!("ticker-{}", rng.below(50)), small(rng))
+        (
+            "price-update",
+            format!("ticker-{}", rng.below(50)),
+            small(rng),
+        )
     } else if roll < 90 {
-        ("App\\Events\\MessagePosted", format!("private-chat-{}", rng.below(50)), medium(rng))
+        (
+            "App\\Events\\MessagePosted",
+            format!("private-chat-{}", rng.below(50)),
+            medium(rng),
+        )
     } else {
-        ("inventory-sync", "presence-warehouse".to_string(), large(rng))
+        (
+            "inventory-sync",
+            "presence-warehouse".to_string(),
+            large(rng),
+        )
     };
     // Half of the medium and large frames come from an ASCII-only encoder.
     let ascii = roll >= 60 && rng.below(2) == 0;
@@ -148,8 +185,14 @@ pub fn corpus(seed: u64, count: usize) -> Vec<Vec<u8>> {
         .map(|_| {
             let text = frame_text(&mut rng);
             let mut frame = vec![0u8; text.len() + 14];
-            let n = pusher_core::wire::ws::emit_frame(&mut frame, true, pusher_core::wire::ws::Opcode::Text, text.as_bytes(), None)
-                .expect("frame fits");
+            let n = pusher_core::wire::ws::emit_frame(
+                &mut frame,
+                true,
+                pusher_core::wire::ws::Opcode::Text,
+                text.as_bytes(),
+                None,
+            )
+            .expect("frame fits");
             frame.truncate(n);
             frame
         })

@@ -76,7 +76,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("core_full", |b| {
         b.iter(|| {
             for f in &frames {
-                let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else { unreachable!() };
+                let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else {
+                    unreachable!()
+                };
                 let text = std::str::from_utf8(&f[n..n + h.payload_len as usize]).unwrap();
                 let ev = Event::decode(text, &mut scratch).unwrap();
                 black_box((ev.event, ev.channel, ev.data));
@@ -86,7 +88,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("core_envelope", |b| {
         b.iter(|| {
             for f in &frames {
-                let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else { unreachable!() };
+                let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else {
+                    unreachable!()
+                };
                 let text = std::str::from_utf8(&f[n..n + h.payload_len as usize]).unwrap();
                 black_box(Envelope::parse(text).unwrap());
             }
@@ -95,8 +99,11 @@ fn bench(c: &mut Criterion) {
     g.bench_function("serde_json_owned", |b| {
         b.iter(|| {
             for f in &frames {
-                let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else { unreachable!() };
-                let v: OwnedFrame = serde_json::from_slice(&f[n..n + h.payload_len as usize]).unwrap();
+                let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else {
+                    unreachable!()
+                };
+                let v: OwnedFrame =
+                    serde_json::from_slice(&f[n..n + h.payload_len as usize]).unwrap();
                 black_box(v);
             }
         })
@@ -105,7 +112,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("simd_json", |b| {
         b.iter(|| {
             for f in &frames {
-                let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else { unreachable!() };
+                let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else {
+                    unreachable!()
+                };
                 simd_buf.clear();
                 simd_buf.extend_from_slice(&f[n..n + h.payload_len as usize]);
                 let v: BorrowedFrame<'_> = simd_json::serde::from_slice(&mut simd_buf).unwrap();

@@ -28,7 +28,9 @@ fn bench(c: &mut Criterion) {
     let mut out = [0u8; 128];
     g.bench_function("channel_auth", |b| {
         b.iter(|| {
-            let tok = creds.channel_auth(&mut out, black_box(socket), black_box(channel), None).unwrap();
+            let tok = creds
+                .channel_auth(&mut out, black_box(socket), black_box(channel), None)
+                .unwrap();
             black_box(tok.len())
         })
     });

@@ -147,7 +147,8 @@ fn string_field<'a>(sc: &mut Scanner<'a>, name: &'static str) -> Result<RawStr<'
 }
 
 impl<'a> Envelope<'a> {
-    /// Locates the fields of a frame. Validates the whole frame as JSON.
+    /// Locates the fields of a frame, validating its JSON structure. Escapes inside a `data`
+    /// string are checked when it is unescaped (by [`RawStr::unescape_into`]).
     pub fn parse(text: &'a str) -> Result<Envelope<'a>, EventError> {
         let mut event = None;
         let mut channel = None;
@@ -159,11 +160,16 @@ impl<'a> Envelope<'a> {
                 Field::Channel => channel = nullable_string(sc, "channel")?,
                 Field::UserId => user_id = user_id_value(sc)?,
                 Field::Data => {
-                    let v = sc.value()?;
-                    data = match (v.kind(), v.as_raw_str()) {
-                        (_, Some(s)) => Data::Str(s),
-                        (Kind::Null, _) => Data::Absent,
-                        _ => Data::Json(v),
+                    data = if sc.peek() == Some(b'"') {
+                        // Escapes inside are checked when the data is unescaped.
+                        Data::Str(sc.string_lazy()?)
+                    } else {
+                        let v = sc.value()?;
+                        if v.is_null() {
+                            Data::Absent
+                        } else {
+                            Data::Json(v)
+                        }
                     };
                 }
                 Field::Other => {}
@@ -514,7 +520,10 @@ impl<'b> ServerMessage<'b> {
             "_internal:subscription_succeeded" => {
                 let data = ev.data.map(Value::parse).transpose()?;
                 let presence = data.and_then(|d| d.get("presence")).map(|p| Presence {
-                    count: p.get("count").and_then(|c| c.as_u64()).and_then(|c| u32::try_from(c).ok()),
+                    count: p
+                        .get("count")
+                        .and_then(|c| c.as_u64())
+                        .and_then(|c| u32::try_from(c).ok()),
                     hash: p.get("hash").filter(|h| h.kind() == Kind::Object),
                 });
                 ServerMessage::SubscriptionSucceeded {
@@ -623,11 +632,19 @@ mod tests {
         let mut scratch = [0u8; 1024];
         let m = ServerMessage::decode(text, &mut scratch)?;
         Ok(match m {
-            ServerMessage::ConnectionEstablished { socket_id, activity_timeout } => {
+            ServerMessage::ConnectionEstablished {
+                socket_id,
+                activity_timeout,
+            } => {
                 std::format!("established {socket_id} {activity_timeout:?}")
             }
-            ServerMessage::Error { code, message } => std::format!("error {code:?} {}", message.raw()),
-            ServerMessage::SubscriptionSucceeded { channel, presence: Some(p) } => {
+            ServerMessage::Error { code, message } => {
+                std::format!("error {code:?} {}", message.raw())
+            }
+            ServerMessage::SubscriptionSucceeded {
+                channel,
+                presence: Some(p),
+            } => {
                 let members: Vec<String> = p
                     .members()
                     .map(|m| {
@@ -637,13 +654,22 @@ mod tests {
                     .collect();
                 std::format!("presence {channel} {:?} {}", p.count, members.join(" "))
             }
-            ServerMessage::SubscriptionSucceeded { channel, presence: None } => std::format!("subscribed {channel}"),
+            ServerMessage::SubscriptionSucceeded {
+                channel,
+                presence: None,
+            } => std::format!("subscribed {channel}"),
             ServerMessage::MemberAdded { channel, member } => {
                 std::format!("added {channel} {} {}", member.id.raw(), member.info.raw())
             }
-            ServerMessage::MemberRemoved { channel, id } => std::format!("removed {channel} {}", id.raw()),
-            ServerMessage::SubscriptionCount { channel, count } => std::format!("count {channel} {count}"),
-            ServerMessage::SigninSuccess { user_data } => std::format!("signin {}", user_data.raw()),
+            ServerMessage::MemberRemoved { channel, id } => {
+                std::format!("removed {channel} {}", id.raw())
+            }
+            ServerMessage::SubscriptionCount { channel, count } => {
+                std::format!("count {channel} {count}")
+            }
+            ServerMessage::SigninSuccess { user_data } => {
+                std::format!("signin {}", user_data.raw())
+            }
             ServerMessage::Watchlist { events } => {
                 let parts: Vec<String> = ServerMessage::watchlist_entries(events)
                     .map(|e| {
@@ -657,7 +683,9 @@ mod tests {
             ServerMessage::CacheMiss { channel } => std::format!("cache_miss {channel}"),
             ServerMessage::Ping => "ping".into(),
             ServerMessage::Pong => "pong".into(),
-            ServerMessage::SubscriptionError { channel, status, .. } => std::format!("sub_error {channel} {status:?}"),
+            ServerMessage::SubscriptionError {
+                channel, status, ..
+            } => std::format!("sub_error {channel} {status:?}"),
             ServerMessage::Event(e) => std::format!(
                 "event {} {:?} {:?} {:?} {:?}",
                 e.event,
@@ -676,7 +704,10 @@ mod tests {
                 r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"45481.3166671\",\"activity_timeout\":120}"}"#,
                 "established 45481.3166671 Some(120)",
             ),
-            (r#"{"event":"pusher_internal:subscription_succeeded","channel":"test-channel","data":"{}"}"#, "subscribed test-channel"),
+            (
+                r#"{"event":"pusher_internal:subscription_succeeded","channel":"test-channel","data":"{}"}"#,
+                "subscribed test-channel",
+            ),
             (
                 r#"{"event":"pusher_internal:subscription_succeeded","data":"{\"presence\":{\"count\":1,\"ids\":[\"123\"],\"hash\":{\"123\":{\"twitter\":\"hamchapman\"}}}}","channel":"presence-test"}"#,
                 r#"presence presence-test Some(1) 123={"twitter":"hamchapman"}"#,
@@ -689,8 +720,14 @@ mod tests {
                 r#"{"event":"pusher:error","data":{"code":null,"message":"Invalid signature: Expected HMAC SHA256 hex digest of x"}}"#,
                 "error None Invalid signature: Expected HMAC SHA256 hex digest of x",
             ),
-            (r#"{"event":"pusher:error","data":{"code":4301,"message":"rate"}}"#, "error Some(4301) rate"),
-            (r#"{"event":"pusher:error","data":"{\"message\":\"no code\"}"}"#, "error None no code"),
+            (
+                r#"{"event":"pusher:error","data":{"code":4301,"message":"rate"}}"#,
+                "error Some(4301) rate",
+            ),
+            (
+                r#"{"event":"pusher:error","data":"{\"message\":\"no code\"}"}"#,
+                "error None no code",
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(decode(text).unwrap(), want, "{text}");
@@ -712,11 +749,26 @@ mod tests {
             decode(r#"{"event":"e","data":"{\"x\":\"y\",\"z\":1}"}"#).unwrap(),
             r#"event e None None Some("{\"x\":\"y\",\"z\":1}") String"#
         );
-        assert_eq!(decode(r#"{"event":"e"}"#).unwrap(), "event e None None None Absent");
-        assert_eq!(decode(r#"{"event":"e","data":null}"#).unwrap(), "event e None None None Absent");
-        assert_eq!(decode(r#"{"event":"e","data":12}"#).unwrap(), r#"event e None None Some("12") Json"#);
-        assert!(matches!(decode("this isn't JSON"), Err(EventError::NotObject)));
-        assert!(matches!(decode(r#"{"event":"e""#), Err(EventError::Json(_))));
+        assert_eq!(
+            decode(r#"{"event":"e"}"#).unwrap(),
+            "event e None None None Absent"
+        );
+        assert_eq!(
+            decode(r#"{"event":"e","data":null}"#).unwrap(),
+            "event e None None None Absent"
+        );
+        assert_eq!(
+            decode(r#"{"event":"e","data":12}"#).unwrap(),
+            r#"event e None None Some("12") Json"#
+        );
+        assert!(matches!(
+            decode("this isn't JSON"),
+            Err(EventError::NotObject)
+        ));
+        assert!(matches!(
+            decode(r#"{"event":"e""#),
+            Err(EventError::Json(_))
+        ));
         assert_eq!(decode(r#"{"channel":"c"}"#), Err(EventError::MissingEvent));
         assert_eq!(decode(r#"{"event":1}"#), Err(EventError::Field("event")));
         assert_eq!(decode("[]"), Err(EventError::NotObject));
@@ -726,7 +778,10 @@ mod tests {
     fn traps() {
         // Surrogate pairs inside double-encoded data.
         assert_eq!(
-            decode(r#"{"event":"chat","channel":"c","data":"{\"text\":\"party \\ud83c\\udf89\"}"}"#).unwrap(),
+            decode(
+                r#"{"event":"chat","channel":"c","data":"{\"text\":\"party \\ud83c\\udf89\"}"}"#
+            )
+            .unwrap(),
             r#"event chat Some("c") None Some("{\"text\":\"party \\ud83c\\udf89\"}") String"#
         );
         assert_eq!(
@@ -740,16 +795,22 @@ mod tests {
         ));
         // Escaped event names (Laravel).
         assert_eq!(
-            decode(r#"{"event":"App\\Events\\OrderShipped","channel":"orders","data":"{}"}"#).unwrap(),
+            decode(r#"{"event":"App\\Events\\OrderShipped","channel":"orders","data":"{}"}"#)
+                .unwrap(),
             r#"event App\Events\OrderShipped Some("orders") None Some("{}") String"#
         );
         // Pong with an object, a string, or nothing.
-        for pong in [r#"{"event":"pusher:pong","data":{}}"#, r#"{"event":"pusher:pong","data":"{}"}"#, r#"{"event":"pusher:pong"}"#] {
+        for pong in [
+            r#"{"event":"pusher:pong","data":{}}"#,
+            r#"{"event":"pusher:pong","data":"{}"}"#,
+            r#"{"event":"pusher:pong"}"#,
+        ] {
             assert_eq!(decode(pong).unwrap(), "pong");
         }
         // Client events on presence channels carry user_id, string or number.
         assert_eq!(
-            decode(r#"{"event":"client-x","channel":"presence-c","data":{"a":1},"user_id":"u1"}"#).unwrap(),
+            decode(r#"{"event":"client-x","channel":"presence-c","data":{"a":1},"user_id":"u1"}"#)
+                .unwrap(),
             r#"event client-x Some("presence-c") Some("u1") Some("{\"a\":1}") Json"#
         );
         assert_eq!(
@@ -761,35 +822,92 @@ mod tests {
     #[test]
     fn protocol_events() {
         let cases = [
-            (r#"{"event":"pusher_internal:member_added","channel":"presence-c","data":"{\"user_id\":\"7\",\"user_info\":{\"n\":1}}"}"#, r#"added presence-c 7 {"n":1}"#),
-            (r#"{"event":"pusher_internal:member_added","channel":"presence-c","data":"{\"user_id\":7}"}"#, "added presence-c 7 null"),
-            (r#"{"event":"pusher_internal:member_removed","channel":"presence-c","data":"{\"user_id\":\"7\"}"}"#, "removed presence-c 7"),
-            (r#"{"event":"pusher_internal:subscription_count","channel":"c","data":"{\"subscription_count\":51}"}"#, "count c 51"),
-            (r#"{"event":"pusher_internal:subscription_count","channel":"c","data":{"subscription_count":3}}"#, "count c 3"),
-            (r#"{"event":"pusher:signin_success","data":"{\"user_data\":\"{\\\"id\\\":\\\"1\\\"}\"}"}"#, r#"signin {\"id\":\"1\"}"#),
-            (r#"{"event":"pusher:signin_success","data":{"user_data":"{\"id\":\"1\"}"}}"#, r#"signin {\"id\":\"1\"}"#),
+            (
+                r#"{"event":"pusher_internal:member_added","channel":"presence-c","data":"{\"user_id\":\"7\",\"user_info\":{\"n\":1}}"}"#,
+                r#"added presence-c 7 {"n":1}"#,
+            ),
+            (
+                r#"{"event":"pusher_internal:member_added","channel":"presence-c","data":"{\"user_id\":7}"}"#,
+                "added presence-c 7 null",
+            ),
+            (
+                r#"{"event":"pusher_internal:member_removed","channel":"presence-c","data":"{\"user_id\":\"7\"}"}"#,
+                "removed presence-c 7",
+            ),
+            (
+                r#"{"event":"pusher_internal:subscription_count","channel":"c","data":"{\"subscription_count\":51}"}"#,
+                "count c 51",
+            ),
+            (
+                r#"{"event":"pusher_internal:subscription_count","channel":"c","data":{"subscription_count":3}}"#,
+                "count c 3",
+            ),
+            (
+                r#"{"event":"pusher:signin_success","data":"{\"user_data\":\"{\\\"id\\\":\\\"1\\\"}\"}"}"#,
+                r#"signin {\"id\":\"1\"}"#,
+            ),
+            (
+                r#"{"event":"pusher:signin_success","data":{"user_data":"{\"id\":\"1\"}"}}"#,
+                r#"signin {\"id\":\"1\"}"#,
+            ),
             (
                 r#"{"event":"pusher_internal:watchlist_events","data":"{\"events\":[{\"name\":\"online\",\"user_ids\":[\"1\",\"2\"]},{\"name\":\"offline\",\"user_ids\":[]}]}"}"#,
                 "watchlist online:1,2 offline:",
             ),
-            (r#"{"event":"pusher:cache_miss","channel":"cache-x"}"#, "cache_miss cache-x"),
-            (r#"{"event":"pusher:cache_miss","channel":"cache-x","data":"{}"}"#, "cache_miss cache-x"),
+            (
+                r#"{"event":"pusher:cache_miss","channel":"cache-x"}"#,
+                "cache_miss cache-x",
+            ),
+            (
+                r#"{"event":"pusher:cache_miss","channel":"cache-x","data":"{}"}"#,
+                "cache_miss cache-x",
+            ),
             (r#"{"event":"pusher:ping","data":{}}"#, "ping"),
-            (r#"{"event":"pusher:subscription_error","channel":"private-bad","data":{"type":"AuthError","error":"x","status":401}}"#, "sub_error private-bad Some(401)"),
-            (r#"{"event":"pusher:something_new","data":"{}"}"#, r#"event pusher:something_new None None Some("{}") String"#),
+            (
+                r#"{"event":"pusher:subscription_error","channel":"private-bad","data":{"type":"AuthError","error":"x","status":401}}"#,
+                "sub_error private-bad Some(401)",
+            ),
+            (
+                r#"{"event":"pusher:something_new","data":"{}"}"#,
+                r#"event pusher:something_new None None Some("{}") String"#,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(decode(text).unwrap(), want, "{text}");
         }
         let errors = [
-            (r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.1x\"}"}"#, EventError::InvalidSocketId),
-            (r#"{"event":"pusher:connection_established","data":"{}"}"#, EventError::Field("socket_id")),
-            (r#"{"event":"pusher:connection_established"}"#, EventError::Field("data")),
-            (r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.1\",\"activity_timeout\":-1}"}"#, EventError::Field("activity_timeout")),
-            (r#"{"event":"pusher_internal:subscription_succeeded","data":"{}"}"#, EventError::Field("channel")),
-            (r#"{"event":"pusher_internal:member_added","channel":"p","data":"{}"}"#, EventError::Field("user_id")),
-            (r#"{"event":"pusher:error","data":{"code":99999}}"#, EventError::Field("code")),
-            (r#"{"event":"pusher_internal:watchlist_events","data":"{\"events\":{}}"}"#, EventError::Field("events")),
+            (
+                r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.1x\"}"}"#,
+                EventError::InvalidSocketId,
+            ),
+            (
+                r#"{"event":"pusher:connection_established","data":"{}"}"#,
+                EventError::Field("socket_id"),
+            ),
+            (
+                r#"{"event":"pusher:connection_established"}"#,
+                EventError::Field("data"),
+            ),
+            (
+                r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.1\",\"activity_timeout\":-1}"}"#,
+                EventError::Field("activity_timeout"),
+            ),
+            (
+                r#"{"event":"pusher_internal:subscription_succeeded","data":"{}"}"#,
+                EventError::Field("channel"),
+            ),
+            (
+                r#"{"event":"pusher_internal:member_added","channel":"p","data":"{}"}"#,
+                EventError::Field("user_id"),
+            ),
+            (
+                r#"{"event":"pusher:error","data":{"code":99999}}"#,
+                EventError::Field("code"),
+            ),
+            (
+                r#"{"event":"pusher_internal:watchlist_events","data":"{\"events\":{}}"}"#,
+                EventError::Field("events"),
+            ),
         ];
         for (text, want) in errors {
             assert_eq!(decode(text), Err(want), "{text}");
@@ -816,10 +934,16 @@ mod tests {
     fn scratch_too_small_is_an_error() {
         let text = r#"{"event":"e","data":"0123456789abcdef0123456789"}"#;
         let mut small = [0u8; 8];
-        assert!(matches!(Event::decode(text, &mut small), Err(EventError::Json(JsonError::BufferTooSmall { .. }))));
+        assert!(matches!(
+            Event::decode(text, &mut small),
+            Err(EventError::Json(JsonError::BufferTooSmall { .. }))
+        ));
         let text = r#"{"event":"a\\b","data":"x"}"#;
         let mut small = [0u8; 2];
-        assert!(matches!(Event::decode(text, &mut small), Err(EventError::Json(JsonError::BufferTooSmall { .. }))));
+        assert!(matches!(
+            Event::decode(text, &mut small),
+            Err(EventError::Json(JsonError::BufferTooSmall { .. }))
+        ));
         let mut enough = [0u8; 5];
         let ev = Event::decode(text, &mut enough).unwrap();
         assert_eq!((ev.event, ev.data), (r"a\b", Some("x")));

@@ -83,33 +83,7 @@ impl fmt::Display for JsonError {
 
 impl core::error::Error for JsonError {}
 
-// ---------------------------------------------------------------------------------------------
-// SWAR byte classification: exact per byte (no borrow between lanes).
-
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// High bit set in each byte of `x` that is zero.
-#[inline(always)]
-fn zero_bytes(x: u64) -> u64 {
-    !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGH
-}
-
-/// High bit set in each byte that is `"`, `\` or below 0x20.
-#[inline(always)]
-fn specials(x: u64) -> u64 {
-    let quote = zero_bytes(x ^ (ONES * u64::from(b'"')));
-    let backslash = zero_bytes(x ^ (ONES * u64::from(b'\\')));
-    let control = !(((x & LOW7).wrapping_add(ONES * 0x60)) | x) & HIGH;
-    quote | backslash | control
-}
-
-#[inline(always)]
-fn load8(s: &[u8], at: usize) -> Option<u64> {
-    let bytes: [u8; 8] = s.get(at..at.wrapping_add(8))?.try_into().ok()?;
-    Some(u64::from_le_bytes(bytes))
-}
+use super::scan::{BLOCK, Escapes, Masks, load8, specials};
 
 /// Offset of the first `"`, `\` or control byte at or after `from`, or `s.len()`.
 #[inline(always)]
@@ -271,66 +245,101 @@ fn hex4(s: &[u8], at: usize) -> Option<u32> {
 /// stopping at the closing quote or the end of `s`. Returns the offset just past the closing
 /// quote (or `s.len()`), the bytes written, and whether a closing quote ended it.
 ///
-/// The hot loop: each step loads eight bytes, stores them to `out` unconditionally, and
-/// advances past the run of plain bytes; escapes are decoded one at a time.
+/// The hot loop: classify 64 bytes at once, copy each run between special bytes with 16-byte
+/// stores, and decode escapes one at a time.
 pub(crate) fn unescape(
     s: &[u8],
     from: usize,
     out: &mut [u8],
 ) -> Result<(usize, usize, bool), JsonError> {
     let (mut i, mut o) = (from, 0usize);
-    loop {
-        // Fast path: eight bytes in, eight bytes out.
-        while let (Some(w), Some(dst)) = (load8(s, i), out.get_mut(o..o.wrapping_add(8))) {
-            dst.copy_from_slice(&w.to_le_bytes());
-            let m = specials(w);
-            if m == 0 {
-                i += 8;
-                o += 8;
-            } else {
-                let k = (m.trailing_zeros() / 8) as usize;
-                i += k;
-                o += k;
+    while i < s.len() {
+        let m = Masks::at(s, i);
+        let mut special = m.quote | m.backslash | m.control;
+        let mut local = 0usize;
+        loop {
+            if special == 0 {
+                let end = i.saturating_add(BLOCK).min(s.len());
+                o = copy_run(s, i + local, end, out, o, from)?;
+                i = end;
                 break;
             }
-        }
-        let Some(&b) = s.get(i) else {
-            return Ok((i, o, false));
-        };
-        match b {
-            b'"' => return Ok((i + 1, o, true)),
-            b'\\' => {
-                let (c, used) = if let Some(&e) = s.get(i + 1).filter(|e| **e != b'u') {
-                    (
-                        simple_escape(e).ok_or(JsonError::InvalidEscape { at: i })?,
-                        2,
-                    )
-                } else {
-                    let (c, used) = decode_escape(s, i)?;
-                    let mut tmp = [0u8; 4];
-                    let enc = c.encode_utf8(&mut tmp).as_bytes();
-                    let dst = out.get_mut(o..o + enc.len()).ok_or(too_small(s, from))?;
-                    dst.copy_from_slice(enc);
-                    i += used;
-                    o += enc.len();
-                    continue;
-                };
-                *out.get_mut(o).ok_or(too_small(s, from))? = c;
-                i += used;
-                o += 1;
-            }
-            0..=0x1f => return Err(JsonError::ControlCharacter { at: i }),
-            _ => {
-                // Slow path near the end of `out` or `s`: copy up to the next special byte.
-                let end = next_special(s, i);
-                let run = s.get(i..end).unwrap_or(&[]);
-                let dst = out.get_mut(o..o + run.len()).ok_or(too_small(s, from))?;
-                dst.copy_from_slice(run);
-                i = end;
-                o += run.len();
+            let k = special.trailing_zeros() as usize;
+            let at = i + k;
+            o = copy_run(s, i + local, at, out, o, from)?;
+            match s.get(at) {
+                Some(b'"') => return Ok((at + 1, o, true)),
+                Some(b'\\') => {
+                    let used = match s.get(at + 1).copied().and_then(simple_escape_checked) {
+                        Some(c) => {
+                            *out.get_mut(o).ok_or(too_small(s, from))? = c;
+                            o += 1;
+                            2
+                        }
+                        None => {
+                            let (c, used) = decode_escape(s, at)?;
+                            let mut tmp = [0u8; 4];
+                            let enc = c.encode_utf8(&mut tmp).as_bytes();
+                            out.get_mut(o..o + enc.len())
+                                .ok_or(too_small(s, from))?
+                                .copy_from_slice(enc);
+                            o += enc.len();
+                            used
+                        }
+                    };
+                    local = k + used;
+                    if local >= BLOCK {
+                        i += local;
+                        break;
+                    }
+                    special &= u64::MAX << local;
+                }
+                _ => return Err(JsonError::ControlCharacter { at }),
             }
         }
     }
+    Ok((i, o, false))
+}
+
+/// Copies `s[from..to]` to `out[o..]` with 16-byte stores (which may write past the run but
+/// never past `out`); returns the new output offset.
+#[inline(always)]
+fn copy_run(
+    s: &[u8],
+    mut from: usize,
+    to: usize,
+    out: &mut [u8],
+    mut o: usize,
+    start: usize,
+) -> Result<usize, JsonError> {
+    while from < to {
+        let n = to - from;
+        match (
+            s.get(from..from.wrapping_add(16)),
+            out.get_mut(o..o.wrapping_add(16)),
+        ) {
+            (Some(src), Some(dst)) => {
+                dst.copy_from_slice(src);
+                let step = n.min(16);
+                from += step;
+                o += step;
+            }
+            _ => {
+                let src = s.get(from..to).unwrap_or(&[]);
+                out.get_mut(o..o + n)
+                    .ok_or(too_small(s, start))?
+                    .copy_from_slice(src);
+                return Ok(o + n);
+            }
+        }
+    }
+    Ok(o)
+}
+
+/// The byte a one-letter escape stands for (`u` is not one).
+#[inline(always)]
+fn simple_escape_checked(e: u8) -> Option<u8> {
+    if e == b'u' { None } else { simple_escape(e) }
 }
 
 #[inline(always)]
@@ -351,6 +360,29 @@ fn simple_escape(e: u8) -> Option<u8> {
 fn too_small(s: &[u8], from: usize) -> JsonError {
     JsonError::BufferTooSmall {
         needed: s.len().saturating_sub(from),
+    }
+}
+
+/// Checks every escape of raw string contents.
+fn check_escapes(raw: &[u8]) -> Result<(), JsonError> {
+    let mut i = 0;
+    while let Some(off) = raw
+        .get(i..)
+        .and_then(|r| r.iter().position(|b| *b == b'\\'))
+    {
+        let at = i + off;
+        let (_, used) = decode_escape(raw, at)?;
+        i = at + used;
+    }
+    Ok(())
+}
+
+/// Moves an error offset from string-relative to text-relative.
+fn shift(e: JsonError, by: usize) -> JsonError {
+    match e {
+        JsonError::InvalidEscape { at } => JsonError::InvalidEscape { at: at + by },
+        JsonError::LoneSurrogate { at } => JsonError::LoneSurrogate { at: at + by },
+        other => other,
     }
 }
 
@@ -515,82 +547,65 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Scans a string (the scanner is at its opening quote).
+    /// Scans a string (the scanner is at its opening quote), checking every escape.
     #[inline]
     pub fn string(&mut self) -> Result<RawStr<'a>, JsonError> {
+        let raw = self.string_lazy()?;
+        if raw.escaped {
+            check_escapes(raw.raw.as_bytes())
+                .map_err(|e| shift(e, self.pos - 1 - raw.raw.len()))?;
+        }
+        Ok(raw)
+    }
+
+    /// Scans a string, finding its end without checking what follows each backslash (that is
+    /// checked when it is unescaped). Control characters are still rejected.
+    #[inline]
+    pub fn string_lazy(&mut self) -> Result<RawStr<'a>, JsonError> {
         self.expect(b'"')?;
         let s = self.bytes();
         let start = self.pos;
+        // Keys and names: one word, no escapes.
+        if let Some(w) = load8(s, start) {
+            let m = specials(w);
+            if m != 0 {
+                let end = start + (m.trailing_zeros() / 8) as usize;
+                if s.get(end) == Some(&b'"') {
+                    self.pos = end + 1;
+                    return Ok(RawStr {
+                        raw: self.slice(start, end)?,
+                        escaped: false,
+                    });
+                }
+            }
+        }
+        let mut escapes = Escapes::default();
+        let mut any_backslash = false;
         let mut i = start;
-        let mut escaped = false;
-        loop {
-            let Some(w) = load8(s, i) else {
-                // Tail: byte by byte.
-                i = next_special(s, i);
-                match s.get(i) {
-                    Some(b'"') => break,
-                    Some(b'\\') => {
-                        escaped = true;
-                        i = self.skip_escape(i)?;
-                        continue;
-                    }
-                    Some(_) => return Err(JsonError::ControlCharacter { at: i }),
-                    None => return Err(JsonError::UnexpectedEnd),
-                }
+        while i < s.len() {
+            let m = Masks::at(s, i);
+            let quotes = m.quote & !escapes.escaped(m.backslash);
+            let before = match quotes {
+                0 => u64::MAX,
+                q => (1u64 << q.trailing_zeros()) - 1,
             };
-            let mut m = specials(w);
-            if m == 0 {
-                i += 8;
-                continue;
+            if m.control & before != 0 {
+                return Err(JsonError::ControlCharacter {
+                    at: i + (m.control.trailing_zeros() as usize),
+                });
             }
-            // Handle every special byte of this word without reloading.
-            let mut next = i + 8;
-            while m != 0 {
-                let k = (m.trailing_zeros() / 8) as usize;
-                let at = i + k;
-                match s.get(at) {
-                    Some(b'"') => {
-                        self.pos = at + 1;
-                        return Ok(RawStr {
-                            raw: self.slice(start, at)?,
-                            escaped,
-                        });
-                    }
-                    Some(b'\\') => {
-                        escaped = true;
-                        let after = self.skip_escape(at)?;
-                        if after >= i + 8 {
-                            next = after;
-                            break;
-                        }
-                        // Clear the bits of the bytes the escape covered.
-                        m &= u64::MAX << ((after - i) * 8);
-                    }
-                    _ => return Err(JsonError::ControlCharacter { at }),
-                }
+            any_backslash |= m.backslash & before != 0;
+            if quotes != 0 {
+                let end = i + quotes.trailing_zeros() as usize;
+                self.pos = end + 1;
+                return Ok(RawStr {
+                    raw: self.slice(start, end)?,
+                    escaped: any_backslash,
+                });
             }
-            i = next;
+            i += BLOCK;
         }
-        self.pos = i + 1;
-        Ok(RawStr {
-            raw: self.slice(start, i)?,
-            escaped,
-        })
-    }
-
-    /// Checks the escape at the backslash `s[at]`; returns the offset after it.
-    #[inline(always)]
-    fn skip_escape(&self, at: usize) -> Result<usize, JsonError> {
-        match self.bytes().get(at + 1) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
-            Some(b'u') => {
-                // Hex and surrogates are checked where the string is decoded.
-                hex4(self.bytes(), at + 2).ok_or(JsonError::InvalidEscape { at })?;
-                Ok(at + 6)
-            }
-            Some(_) => Err(JsonError::InvalidEscape { at }),
-            None => Err(JsonError::UnexpectedEnd),
-        }
+        Err(JsonError::UnexpectedEnd)
     }
 
     /// Scans a string and unescapes it straight into `out` in the same pass.

@@ -4,4 +4,5 @@ pub mod event;
 pub mod handshake;
 pub mod json;
 pub mod message;
+mod scan;
 pub mod ws;

@@ -31,7 +31,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let chunks = capture::chunks();
     let request = chunks.first().ok_or("empty capture")?;
     let request_text = std::str::from_utf8(&request.bytes)?;
-    println!("client upgrade request:\n  {}", request_text.lines().next().unwrap_or_default());
+    println!(
+        "client upgrade request:\n  {}",
+        request_text.lines().next().unwrap_or_default()
+    );
 
     // The captured client used this key; our handshake recomputes the expected accept value.
     let key = request_text
@@ -61,7 +64,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 match msg {
                     Message::Text(text) => {
                         let decoded = ServerMessage::decode(text, &mut scratch)?;
-                        if let ServerMessage::ConnectionEstablished { socket_id: id, .. } = decoded {
+                        if let ServerMessage::ConnectionEstablished { socket_id: id, .. } = decoded
+                        {
                             socket_id = Some(id.as_str().to_owned());
                         }
                         println!("<< {}", describe(&decoded));
@@ -82,29 +86,58 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let private = ChannelName::new("private-my-channel")?;
     let mut out = [0u8; 512];
     println!("private auth for {private} on socket {socket}:");
-    println!("  {}", creds.channel_auth_response(&mut out, socket, private, None, None)?);
+    println!(
+        "  {}",
+        creds.channel_auth_response(&mut out, socket, private, None, None)?
+    );
     let presence = ChannelName::new("presence-lobby")?;
     let channel_data = r#"{"user_id":"42","user_info":{"name":"Ada 🎉"}}"#;
     println!("presence auth for {presence}:");
-    println!("  {}", creds.channel_auth_response(&mut out, socket, presence, Some(channel_data), None)?);
+    println!(
+        "  {}",
+        creds.channel_auth_response(&mut out, socket, presence, Some(channel_data), None)?
+    );
 
     let body = br#"{"name":"my-event","data":"{\"message\":\"hello\"}","channels":["my-channel"]}"#;
-    let req = Request { method: "POST", path: "/apps/123456/events", params: &[], body: Some(body), timestamp: 1_795_388_343 };
+    let req = Request {
+        method: "POST",
+        path: "/apps/123456/events",
+        params: &[],
+        body: Some(body),
+        timestamp: 1_795_388_343,
+    };
     println!("signed REST trigger:");
-    println!("  POST /apps/123456/events?{}", rest::write_query(&mut out, &creds, &req)?);
+    println!(
+        "  POST /apps/123456/events?{}",
+        rest::write_query(&mut out, &creds, &req)?
+    );
     Ok(())
 }
 
 fn describe(m: &ServerMessage<'_>) -> String {
     match m {
-        ServerMessage::ConnectionEstablished { socket_id, activity_timeout } => {
-            format!("connection_established socket_id={socket_id} activity_timeout={activity_timeout:?}")
+        ServerMessage::ConnectionEstablished {
+            socket_id,
+            activity_timeout,
+        } => {
+            format!(
+                "connection_established socket_id={socket_id} activity_timeout={activity_timeout:?}"
+            )
         }
-        ServerMessage::SubscriptionSucceeded { channel, .. } => format!("subscription_succeeded {channel}"),
-        ServerMessage::SubscriptionError { channel, status, .. } => format!("subscription_error {channel} status={status:?}"),
+        ServerMessage::SubscriptionSucceeded { channel, .. } => {
+            format!("subscription_succeeded {channel}")
+        }
+        ServerMessage::SubscriptionError {
+            channel, status, ..
+        } => format!("subscription_error {channel} status={status:?}"),
         ServerMessage::Pong => "pong".to_owned(),
         ServerMessage::Event(e) => {
-            format!("{} on {} data={}", e.event, e.channel.unwrap_or("-"), e.data.unwrap_or("-"))
+            format!(
+                "{} on {} data={}",
+                e.event,
+                e.channel.unwrap_or("-"),
+                e.data.unwrap_or("-")
+            )
         }
         other => format!("{other:?}"),
     }
@@ -113,5 +146,9 @@ fn describe(m: &ServerMessage<'_>) -> String {
 fn base64_decode(text: &str, out: &mut [u8; 16]) -> Result<(), Box<dyn std::error::Error>> {
     use base64::Engine as _;
     let n = base64::engine::general_purpose::STANDARD.decode_slice(text, out)?;
-    if n == 16 { Ok(()) } else { Err("key is not 16 bytes".into()) }
+    if n == 16 {
+        Ok(())
+    } else {
+        Err("key is not 16 bytes".into())
+    }
 }

@@ -1,0 +1,197 @@
+//! Byte classification for the JSON string hot loop, in portable safe code.
+//!
+//! Eight bytes are tested per `u64` with exact SWAR comparisons (no borrow between lanes), and
+//! eight such words are packed into one 64-bit mask per byte class, one bit per byte, as
+//! simdjson does with vector registers. Escaped quotes are then resolved for the whole block at
+//! once with the odd-backslash-run trick, so the scanner takes no branch per escape: on
+//! double-encoded `data` a backslash comes every few bytes, and per-escape branches were the
+//! cost that mattered.
+
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Bytes per block.
+pub(crate) const BLOCK: usize = 64;
+
+/// High bit set in each byte of `x` that is zero.
+#[inline(always)]
+pub(crate) fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGH
+}
+
+/// High bit set in each byte equal to `b`.
+#[inline(always)]
+pub(crate) fn eq_bytes(x: u64, b: u8) -> u64 {
+    zero_bytes(x ^ (ONES * u64::from(b)))
+}
+
+/// High bit set in each byte below 0x20.
+#[inline(always)]
+pub(crate) fn control_bytes(x: u64) -> u64 {
+    !(((x & LOW7).wrapping_add(ONES * 0x60)) | x) & HIGH
+}
+
+/// High bit set in each byte that is `"`, `\` or below 0x20.
+#[inline(always)]
+pub(crate) fn specials(x: u64) -> u64 {
+    eq_bytes(x, b'"') | eq_bytes(x, b'\\') | control_bytes(x)
+}
+
+/// Packs the high bit of each byte into the low 8 bits (byte `k` to bit `k`).
+#[inline(always)]
+fn pack(high: u64) -> u64 {
+    ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+}
+
+/// Loads eight bytes at `at`, little-endian.
+#[inline(always)]
+pub(crate) fn load8(s: &[u8], at: usize) -> Option<u64> {
+    let bytes: [u8; 8] = s.get(at..at.wrapping_add(8))?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// Per-class bit masks of one 64-byte block (bit `k` is byte `k`).
+#[derive(Clone, Copy)]
+pub(crate) struct Masks {
+    pub quote: u64,
+    pub backslash: u64,
+    pub control: u64,
+}
+
+impl Masks {
+    /// Classifies 64 bytes.
+    #[inline(always)]
+    pub(crate) fn of(block: &[u8; BLOCK]) -> Masks {
+        let (mut quote, mut backslash, mut control) = (0u64, 0u64, 0u64);
+        for (k, chunk) in block.chunks_exact(8).enumerate() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word);
+            let shift = k * 8;
+            quote |= pack(eq_bytes(x, b'"')) << shift;
+            backslash |= pack(eq_bytes(x, b'\\')) << shift;
+            control |= pack(control_bytes(x)) << shift;
+        }
+        Masks {
+            quote,
+            backslash,
+            control,
+        }
+    }
+
+    /// Classifies the 64 bytes at `at`, padding past the end of `s` with a neutral byte.
+    #[inline(always)]
+    pub(crate) fn at(s: &[u8], at: usize) -> Masks {
+        match s
+            .get(at..at.wrapping_add(BLOCK))
+            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+        {
+            Some(block) => Masks::of(block),
+            None => {
+                let mut block = [b'a'; BLOCK];
+                let rest = s.get(at..).unwrap_or(&[]);
+                let n = rest.len().min(BLOCK);
+                block[..n].copy_from_slice(&rest[..n]);
+                Masks::of(&block)
+            }
+        }
+    }
+}
+
+/// Tracks backslash runs across blocks to find which bytes are escaped.
+#[derive(Default)]
+pub(crate) struct Escapes {
+    /// 1 when the first byte of the next block is escaped.
+    carry: u64,
+}
+
+impl Escapes {
+    /// Bits of the bytes that a preceding backslash escapes (simdjson's branchless method:
+    /// a backslash escapes the next byte unless it is itself escaped).
+    #[inline(always)]
+    pub(crate) fn escaped(&mut self, backslash: u64) -> u64 {
+        const ODD: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+        let potential = backslash & !self.carry;
+        let maybe_escaped = potential << 1;
+        let codes = ((maybe_escaped | ODD).wrapping_sub(potential)) ^ ODD;
+        let escaped = codes ^ (backslash | self.carry);
+        let escape = codes & backslash;
+        self.carry = escape >> 63;
+        escaped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reference: walk the bytes, a backslash escapes the next byte unless itself escaped.
+    fn naive(bytes: &[u8]) -> (u64, u64) {
+        let (mut escaped, mut quote) = (0u64, 0u64);
+        let mut next_escaped = false;
+        for (k, b) in bytes.iter().enumerate() {
+            if next_escaped {
+                escaped |= 1 << k;
+                next_escaped = false;
+            } else if *b == b'\\' {
+                next_escaped = true;
+            }
+            if *b == b'"' {
+                quote |= 1 << k;
+            }
+        }
+        (escaped, quote)
+    }
+
+    #[test]
+    fn pack_moves_each_high_bit() {
+        for k in 0..8 {
+            assert_eq!(pack(0x80u64 << (8 * k)), 1 << k);
+        }
+        assert_eq!(pack(HIGH), 0xff);
+    }
+
+    #[test]
+    fn escapes_match_the_naive_walk_across_blocks() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        for _ in 0..3000 {
+            let mut bytes = [0u8; 128];
+            for b in bytes.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *b = match seed % 5 {
+                    0 | 1 => b'\\',
+                    2 => b'"',
+                    _ => b'x',
+                };
+            }
+            let mut esc = Escapes::default();
+            let mut got = [0u64; 2];
+            for (i, half) in bytes.chunks_exact(64).enumerate() {
+                let m = Masks::of(half.try_into().unwrap());
+                got[i] = esc.escaped(m.backslash);
+                assert_eq!(m.quote, naive(half).1);
+            }
+            let mut want = [0u64; 2];
+            let mut next = false;
+            for (k, b) in bytes.iter().enumerate() {
+                if next {
+                    want[k / 64] |= 1 << (k % 64);
+                    next = false;
+                } else if *b == b'\\' {
+                    next = true;
+                }
+            }
+            assert_eq!(got, want, "{:?}", std::str::from_utf8(&bytes));
+        }
+    }
+
+    #[test]
+    fn control_and_padding() {
+        let s = b"ab\x01\"";
+        let m = Masks::at(s, 0);
+        assert_eq!((m.control, m.quote, m.backslash), (0b100, 0b1000, 0));
+    }
+}
