@@ -79,7 +79,7 @@ fn bench(c: &mut Criterion) {
                 let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else {
                     unreachable!()
                 };
-                let text = std::str::from_utf8(&f[n..n + h.payload_len as usize]).unwrap();
+                let text = pusher_core::utf8(&f[n..n + h.payload_len as usize]).unwrap();
                 let ev = Event::decode(text, &mut scratch).unwrap();
                 black_box((ev.event, ev.channel, ev.data));
             }
@@ -91,7 +91,7 @@ fn bench(c: &mut Criterion) {
                 let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else {
                     unreachable!()
                 };
-                let text = std::str::from_utf8(&f[n..n + h.payload_len as usize]).unwrap();
+                let text = pusher_core::utf8(&f[n..n + h.payload_len as usize]).unwrap();
                 black_box(Envelope::parse(text).unwrap());
             }
         })

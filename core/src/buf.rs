@@ -154,6 +154,13 @@ pub(crate) fn hex_value(c: u8) -> Option<u8> {
     }
 }
 
+/// Checks UTF-8 (SIMD where the target has it: at run time with the `std` feature, NEON on
+/// aarch64); the validation every text frame and every unescaped string goes through.
+#[inline]
+pub fn utf8(bytes: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(bytes).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

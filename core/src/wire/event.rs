@@ -261,8 +261,7 @@ impl<'b> Scratch<'b> {
         let n = sc.string_unescape(&mut *buf)?;
         let (data, rest) = buf.split_at_mut(n.min(buf.len()));
         self.buf = rest;
-        core::str::from_utf8(data)
-            .map_err(|_| EventError::Json(JsonError::InvalidEscape { at: sc.pos() }))
+        crate::utf8(data).ok_or(EventError::Json(JsonError::InvalidEscape { at: sc.pos() }))
     }
 }
 

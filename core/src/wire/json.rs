@@ -152,7 +152,7 @@ impl<'a> RawStr<'a> {
         let out = out.get(..n).ok_or(JsonError::BufferTooSmall {
             needed: self.raw.len(),
         })?;
-        core::str::from_utf8(out).map_err(|_| JsonError::InvalidEscape { at: 0 })
+        crate::utf8(out).ok_or(JsonError::InvalidEscape { at: 0 })
     }
 
     /// The value: borrowed when it has no escapes, else decoded into `out`.
@@ -241,12 +241,28 @@ fn hex4(s: &[u8], at: usize) -> Option<u32> {
     })
 }
 
+/// What a one-letter escape decodes to: 0 for an invalid escape, 1 for `\u`.
+const ESCAPES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[b'/' as usize] = b'/';
+    t[b'b' as usize] = 0x08;
+    t[b'f' as usize] = 0x0c;
+    t[b'n' as usize] = b'\n';
+    t[b'r' as usize] = b'\r';
+    t[b't' as usize] = b'\t';
+    t[b'u' as usize] = 1;
+    t
+};
+
 /// Unescapes the string starting at `s[from]` (just after an opening quote) into `out`,
 /// stopping at the closing quote or the end of `s`. Returns the offset just past the closing
 /// quote (or `s.len()`), the bytes written, and whether a closing quote ended it.
 ///
-/// The hot loop: classify 64 bytes at once, copy each run between special bytes with 16-byte
-/// stores, and decode escapes one at a time.
+/// The hot loop: classify 64 bytes at once, find the closing quote and the escapes of the
+/// whole block with bit tricks, then copy each run between escapes with one 16-byte store.
+/// Blocks always start at an unescaped byte, so no state crosses them.
 pub(crate) fn unescape(
     s: &[u8],
     from: usize,
@@ -255,106 +271,94 @@ pub(crate) fn unescape(
     let (mut i, mut o) = (from, 0usize);
     while i < s.len() {
         let m = Masks::at(s, i);
-        let mut special = m.quote | m.backslash | m.control;
+        let escaped = Escapes::default().escaped(m.backslash);
+        let quotes = m.quote & !escaped;
+        let end = quotes.trailing_zeros() as usize; // 64 when the block has no end quote
+        let before_end = if end >= BLOCK {
+            u64::MAX
+        } else {
+            (1u64 << end) - 1
+        };
+        if m.control & before_end != 0 {
+            return Err(JsonError::ControlCharacter {
+                at: i + m.control.trailing_zeros() as usize,
+            });
+        }
+        let mut starts = m.backslash & !escaped & before_end;
         let mut local = 0usize;
-        loop {
-            if special == 0 {
-                let end = i.saturating_add(BLOCK).min(s.len());
-                o = copy_run(s, i + local, end, out, o, from)?;
-                i = end;
-                break;
-            }
-            let k = special.trailing_zeros() as usize;
+        while starts != 0 {
+            let k = starts.trailing_zeros() as usize;
             let at = i + k;
             o = copy_run(s, i + local, at, out, o, from)?;
-            match s.get(at) {
-                Some(b'"') => return Ok((at + 1, o, true)),
-                Some(b'\\') => {
-                    let used = match s.get(at + 1).copied().and_then(simple_escape_checked) {
-                        Some(c) => {
-                            *out.get_mut(o).ok_or(too_small(s, from))? = c;
-                            o += 1;
-                            2
-                        }
-                        None => {
-                            let (c, used) = decode_escape(s, at)?;
-                            let mut tmp = [0u8; 4];
-                            let enc = c.encode_utf8(&mut tmp).as_bytes();
-                            out.get_mut(o..o + enc.len())
-                                .ok_or(too_small(s, from))?
-                                .copy_from_slice(enc);
-                            o += enc.len();
-                            used
-                        }
-                    };
+            let letter = s.get(at + 1).copied().ok_or(JsonError::UnexpectedEnd)?;
+            match ESCAPES[usize::from(letter)] {
+                0 => return Err(JsonError::InvalidEscape { at }),
+                1 => {
+                    let (c, used) = decode_escape(s, at)?;
+                    let mut tmp = [0u8; 4];
+                    let enc = c.encode_utf8(&mut tmp).as_bytes();
+                    out.get_mut(o..o + enc.len())
+                        .ok_or(too_small(s, from))?
+                        .copy_from_slice(enc);
+                    o += enc.len();
                     local = k + used;
-                    if local >= BLOCK {
-                        i += local;
-                        break;
-                    }
-                    special &= u64::MAX << local;
+                    // A surrogate pair's second backslash was consumed too.
+                    starts = if local >= BLOCK {
+                        0
+                    } else {
+                        starts & (u64::MAX << local)
+                    };
+                    continue;
                 }
-                _ => return Err(JsonError::ControlCharacter { at }),
+                c => {
+                    *out.get_mut(o).ok_or(too_small(s, from))? = c;
+                    o += 1;
+                    local = k + 2;
+                }
             }
+            starts &= starts - 1;
+        }
+        if end < BLOCK && local <= end {
+            o = copy_run(s, i + local, i + end, out, o, from)?;
+            return Ok((i + end + 1, o, true));
+        }
+        let block_end = i.saturating_add(BLOCK).min(s.len());
+        if local < BLOCK {
+            o = copy_run(s, i + local, block_end, out, o, from)?;
+            i = block_end;
+        } else {
+            i += local;
         }
     }
-    Ok((i, o, false))
+    Ok((s.len(), o, false))
 }
 
-/// Copies `s[from..to]` to `out[o..]` with 16-byte stores (which may write past the run but
-/// never past `out`); returns the new output offset.
+/// Copies `s[from..to]` to `out[o..]`; returns the new output offset. Short runs take one
+/// 16-byte store (which may write past the run, never past `out`: later writes cover it).
 #[inline(always)]
 fn copy_run(
     s: &[u8],
-    mut from: usize,
+    from: usize,
     to: usize,
     out: &mut [u8],
-    mut o: usize,
+    o: usize,
     start: usize,
 ) -> Result<usize, JsonError> {
-    while from < to {
-        let n = to - from;
-        match (
+    let n = to.saturating_sub(from);
+    if n <= 16 {
+        if let (Some(src), Some(dst)) = (
             s.get(from..from.wrapping_add(16)),
             out.get_mut(o..o.wrapping_add(16)),
         ) {
-            (Some(src), Some(dst)) => {
-                dst.copy_from_slice(src);
-                let step = n.min(16);
-                from += step;
-                o += step;
-            }
-            _ => {
-                let src = s.get(from..to).unwrap_or(&[]);
-                out.get_mut(o..o + n)
-                    .ok_or(too_small(s, start))?
-                    .copy_from_slice(src);
-                return Ok(o + n);
-            }
+            dst.copy_from_slice(src);
+            return Ok(o + n);
         }
     }
-    Ok(o)
-}
-
-/// The byte a one-letter escape stands for (`u` is not one).
-#[inline(always)]
-fn simple_escape_checked(e: u8) -> Option<u8> {
-    if e == b'u' { None } else { simple_escape(e) }
-}
-
-#[inline(always)]
-fn simple_escape(e: u8) -> Option<u8> {
-    Some(match e {
-        b'"' => b'"',
-        b'\\' => b'\\',
-        b'/' => b'/',
-        b'b' => 0x08,
-        b'f' => 0x0c,
-        b'n' => b'\n',
-        b'r' => b'\r',
-        b't' => b'\t',
-        _ => return None,
-    })
+    let src = s.get(from..to).unwrap_or(&[]);
+    out.get_mut(o..o + n)
+        .ok_or(too_small(s, start))?
+        .copy_from_slice(src);
+    Ok(o + n)
 }
 
 fn too_small(s: &[u8], from: usize) -> JsonError {
@@ -612,7 +616,7 @@ impl<'a> Scanner<'a> {
     pub fn string_into<'b>(&mut self, out: &'b mut [u8]) -> Result<&'b str, JsonError> {
         let n = self.string_unescape(out)?;
         let out = out.get(..n).ok_or(JsonError::UnexpectedEnd)?;
-        core::str::from_utf8(out).map_err(|_| JsonError::InvalidEscape { at: self.pos })
+        crate::utf8(out).ok_or(JsonError::InvalidEscape { at: self.pos })
     }
 
     /// Like [`Scanner::string_into`], returning the number of bytes written to `out`.

@@ -63,6 +63,26 @@ impl Masks {
     /// Classifies 64 bytes.
     #[inline(always)]
     pub(crate) fn of(block: &[u8; BLOCK]) -> Masks {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        {
+            // SAFETY: `classify_sse2` needs SSE2, which this cfg guarantees (it is part of the
+            // x86_64 baseline; soft-float targets such as x86_64-unknown-none lack it and
+            // take the portable path). The function itself only calls value intrinsics.
+            // Measured on the decode benchmark: envelope-only decode goes from 1.96 GiB/s
+            // (portable SWAR) to the figure in the README.
+            #[allow(unsafe_code)]
+            unsafe {
+                sse2::classify(block)
+            }
+        }
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        Masks::of_swar(block)
+    }
+
+    /// The portable classifier: exact SWAR tests, eight bytes per step.
+    #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+    #[inline(always)]
+    pub(crate) fn of_swar(block: &[u8; BLOCK]) -> Masks {
         let (mut quote, mut backslash, mut control) = (0u64, 0u64, 0u64);
         for (k, chunk) in block.chunks_exact(8).enumerate() {
             let mut word = [0u8; 8];
@@ -95,6 +115,43 @@ impl Masks {
                 block[..n].copy_from_slice(&rest[..n]);
                 Masks::of(&block)
             }
+        }
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_max_epu8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8,
+    };
+
+    use super::{BLOCK, Masks};
+
+    /// Sixteen bytes per compare; `movemask` packs the result to one bit per byte.
+    #[target_feature(enable = "sse2")]
+    pub(super) fn classify(block: &[u8; BLOCK]) -> Masks {
+        let (mut quote, mut backslash, mut control) = (0u64, 0u64, 0u64);
+        let quotes = _mm_set1_epi8(b'"' as i8);
+        let backslashes = _mm_set1_epi8(b'\\' as i8);
+        let below = _mm_set1_epi8(0x1f);
+        for (k, lane) in block.chunks_exact(16).enumerate() {
+            let mut lo = [0u8; 8];
+            let mut hi = [0u8; 8];
+            lo.copy_from_slice(&lane[..8]);
+            hi.copy_from_slice(&lane[8..]);
+            // Compiles to one unaligned load.
+            let v: __m128i = _mm_set_epi64x(i64::from_le_bytes(hi), i64::from_le_bytes(lo));
+            let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16);
+            let shift = k * 16;
+            quote |= bits(_mm_cmpeq_epi8(v, quotes)) << shift;
+            backslash |= bits(_mm_cmpeq_epi8(v, backslashes)) << shift;
+            // Unsigned v < 0x20 exactly when max(v, 0x1f) == 0x1f.
+            control |= bits(_mm_cmpeq_epi8(_mm_max_epu8(v, below), below)) << shift;
+        }
+        Masks {
+            quote,
+            backslash,
+            control,
         }
     }
 }
@@ -185,6 +242,24 @@ mod tests {
                 }
             }
             assert_eq!(got, want, "{:?}", std::str::from_utf8(&bytes));
+        }
+    }
+
+    #[test]
+    fn simd_and_swar_agree() {
+        let mut block = [0u8; 64];
+        for round in 0..2000u32 {
+            for (k, b) in block.iter_mut().enumerate() {
+                *b = (round.wrapping_mul(2654435761).rotate_left(k as u32) >> 24) as u8 ^ (k as u8);
+            }
+            block[(round % 64) as usize] =
+                [b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80][(round % 6) as usize];
+            let a = Masks::of(&block);
+            let b = Masks::of_swar(&block);
+            assert_eq!(
+                (a.quote, a.backslash, a.control),
+                (b.quote, b.backslash, b.control)
+            );
         }
     }
 

@@ -371,7 +371,7 @@ pub fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame<'_>>, WsError> {
             if !is_valid_close_code(code) {
                 return Err(WsError::InvalidCloseCode(code));
             }
-            let reason = core::str::from_utf8(reason).map_err(|_| WsError::InvalidUtf8)?;
+            let reason = crate::utf8(reason).ok_or(WsError::InvalidUtf8)?;
             Ok(Some(CloseFrame { code, reason }))
         }
     }
@@ -487,9 +487,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
             Opcode::Ping => Message::Ping(payload),
             Opcode::Pong => Message::Pong(payload),
             Opcode::Close => Message::Close(parse_close(payload)?),
-            Opcode::Text => {
-                Message::Text(core::str::from_utf8(payload).map_err(|_| WsError::InvalidUtf8)?)
-            }
+            Opcode::Text => Message::Text(crate::utf8(payload).ok_or(WsError::InvalidUtf8)?),
             Opcode::Binary | Opcode::Continuation => Message::Binary(payload),
         }))
     }

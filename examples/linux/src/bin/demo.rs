@@ -4,6 +4,8 @@
 //!
 //! Run: `cargo run -p pusher-examples --bin demo`
 
+#![forbid(unsafe_code)]
+
 #[path = "../../../../core/tests/fixtures/capture.rs"]
 mod capture;
 
