@@ -69,6 +69,11 @@ fn bench(c: &mut Criterion) {
     let frames = corpus::corpus(0x5eed_cafe, 2_000);
     check(&frames);
     let total: usize = frames.iter().map(Vec::len).sum();
+    let backslashes = frames.iter().flatten().filter(|b| **b == b'\\').count();
+    eprintln!(
+        "corpus: {} frames, {total} bytes, {backslashes} backslashes",
+        frames.len()
+    );
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Bytes(total as u64));
 

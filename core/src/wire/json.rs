@@ -199,6 +199,7 @@ impl<'a> RawStr<'a> {
 }
 
 /// Decodes the escape starting at the backslash `s[at]`: the character and the bytes used.
+#[inline]
 fn decode_escape(s: &[u8], at: usize) -> Result<(char, usize), JsonError> {
     let err = JsonError::InvalidEscape { at };
     let c = match s.get(at + 1) {
@@ -210,35 +211,60 @@ fn decode_escape(s: &[u8], at: usize) -> Result<(char, usize), JsonError> {
         Some(b'n') => '\n',
         Some(b'r') => '\r',
         Some(b't') => '\t',
-        Some(b'u') => {
-            let hi = hex4(s, at + 2).ok_or(err)?;
-            if (0xDC00..0xE000).contains(&hi) {
-                return Err(JsonError::LoneSurrogate { at });
-            }
-            if !(0xD800..0xDC00).contains(&hi) {
-                return char::from_u32(hi).map(|c| (c, 6)).ok_or(err);
-            }
-            if s.get(at + 6) != Some(&b'\\') || s.get(at + 7) != Some(&b'u') {
-                return Err(JsonError::LoneSurrogate { at });
-            }
-            let lo = hex4(s, at + 8).ok_or(JsonError::InvalidEscape { at: at + 6 })?;
-            if !(0xDC00..0xE000).contains(&lo) {
-                return Err(JsonError::LoneSurrogate { at });
-            }
-            let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-            return char::from_u32(c).map(|c| (c, 12)).ok_or(err);
-        }
+        Some(b'u') => return decode_u(s, at),
         Some(_) => return Err(err),
         None => return Err(JsonError::UnexpectedEnd),
     };
     Ok((c, 2))
 }
 
+/// Decodes the `\uXXXX` escape (or surrogate pair) at the backslash `s[at]`.
+#[inline(always)]
+fn decode_u(s: &[u8], at: usize) -> Result<(char, usize), JsonError> {
+    let err = JsonError::InvalidEscape { at };
+    let hi = hex4(s, at + 2).ok_or(err)?;
+    if (0xDC00..0xE000).contains(&hi) {
+        return Err(JsonError::LoneSurrogate { at });
+    }
+    if !(0xD800..0xDC00).contains(&hi) {
+        return char::from_u32(hi).map(|c| (c, 6)).ok_or(err);
+    }
+    if s.get(at + 6) != Some(&b'\\') || s.get(at + 7) != Some(&b'u') {
+        return Err(JsonError::LoneSurrogate { at });
+    }
+    let lo = hex4(s, at + 8).ok_or(JsonError::InvalidEscape { at: at + 6 })?;
+    if !(0xDC00..0xE000).contains(&lo) {
+        return Err(JsonError::LoneSurrogate { at });
+    }
+    let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+    char::from_u32(c).map(|c| (c, 12)).ok_or(err)
+}
+
+/// Hex digit values; 0xff marks a non-digit.
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+#[inline(always)]
 fn hex4(s: &[u8], at: usize) -> Option<u32> {
-    let digits = s.get(at..at + 4)?;
-    digits.iter().try_fold(0u32, |acc, d| {
-        Some(acc << 4 | u32::from(crate::buf::hex_value(*d)?))
-    })
+    let d: [u8; 4] = s.get(at..at.wrapping_add(4))?.try_into().ok()?;
+    let [a, b, c, e] = d.map(|x| HEX[usize::from(x)]);
+    if (a | b | c | e) & 0xf0 != 0 {
+        return None;
+    }
+    Some(u32::from(a) << 12 | u32::from(b) << 8 | u32::from(c) << 4 | u32::from(e))
 }
 
 /// What a one-letter escape decodes to: 0 for an invalid escape, 1 for `\u`.
@@ -285,36 +311,97 @@ pub(crate) fn unescape(
             });
         }
         let mut starts = m.backslash & !escaped & before_end;
+        // Fast path for double-encoded data: every escape in the block is `\"`, `\\` or `\/`,
+        // none straddles the block's end, and both buffers have a block of slack. Dropping
+        // each escaping backslash is then all there is to do: the escaped byte starts the
+        // next run.
+        let identity = m.quote | m.backslash | m.slash;
+        if escaped & before_end & !(identity | m.letter_u) == 0
+            && starts >> 63 == 0
+            && o + SLACK <= out.len()
+        {
+            // Near the end of the text, work on a padded copy so every store is 16 bytes.
+            let mut tail = [b'z'; SLACK];
+            let (src, base) = match s.get(i..i + SLACK) {
+                Some(_) => (s, i),
+                None => {
+                    let rest = s.get(i..).unwrap_or(&[]);
+                    tail[..rest.len()].copy_from_slice(rest);
+                    (&tail[..], 0)
+                }
+            };
+            let mut local = 0usize;
+            while starts != 0 {
+                let k = starts.trailing_zeros() as usize;
+                o = copy_short(src, base + local, base + k, out, o);
+                if src.get(base + k + 1) == Some(&b'u') {
+                    let (c, used) = decode_u(src, base + k).map_err(|e| shift(e, i - base))?;
+                    let mut utf8 = [0u8; 4];
+                    let len = c.encode_utf8(&mut utf8).len();
+                    if let Some(dst) = out.get_mut(o..o + 4) {
+                        dst.copy_from_slice(&utf8);
+                    }
+                    o += len;
+                    local = k + used;
+                    starts = if local >= BLOCK {
+                        0
+                    } else {
+                        starts & (u64::MAX << local)
+                    };
+                } else {
+                    // `\"`, `\\` or `\/`: drop the backslash, the next run starts at the letter.
+                    local = k + 1;
+                    starts &= starts - 1;
+                }
+            }
+            if local >= BLOCK {
+                i += local;
+                continue;
+            }
+            if end < BLOCK {
+                o = copy_short(src, base + local, base + end, out, o);
+                return Ok((i + end + 1, o, true));
+            }
+            let stop = BLOCK.min(s.len() - i);
+            o = copy_short(src, base + local, base + stop, out, o);
+            i += stop;
+            continue;
+        }
         let mut local = 0usize;
         while starts != 0 {
             let k = starts.trailing_zeros() as usize;
             let at = i + k;
             o = copy_run(s, i + local, at, out, o, from)?;
             let letter = s.get(at + 1).copied().ok_or(JsonError::UnexpectedEnd)?;
-            match ESCAPES[usize::from(letter)] {
-                0 => return Err(JsonError::InvalidEscape { at }),
-                1 => {
-                    let (c, used) = decode_escape(s, at)?;
-                    let mut tmp = [0u8; 4];
-                    let enc = c.encode_utf8(&mut tmp).as_bytes();
-                    out.get_mut(o..o + enc.len())
-                        .ok_or(too_small(s, from))?
-                        .copy_from_slice(enc);
-                    o += enc.len();
-                    local = k + used;
-                    // A surrogate pair's second backslash was consumed too.
-                    starts = if local >= BLOCK {
-                        0
-                    } else {
-                        starts & (u64::MAX << local)
-                    };
-                    continue;
+            if matches!(letter, b'"' | b'\\' | b'/') {
+                // The common case in double-encoded data: the letter is the character.
+                *out.get_mut(o).ok_or(too_small(s, from))? = letter;
+                o += 1;
+                local = k + 2;
+            } else if letter == b'u' {
+                let (c, used) = decode_u(s, at)?;
+                let mut tmp = [0u8; 4];
+                let enc = c.encode_utf8(&mut tmp).as_bytes();
+                out.get_mut(o..o + enc.len())
+                    .ok_or(too_small(s, from))?
+                    .copy_from_slice(enc);
+                o += enc.len();
+                local = k + used;
+                // A surrogate pair's second backslash was consumed too.
+                starts = if local >= BLOCK {
+                    0
+                } else {
+                    starts & (u64::MAX << local)
+                };
+                continue;
+            } else {
+                let c = ESCAPES[usize::from(letter)];
+                if c <= 1 {
+                    return Err(JsonError::InvalidEscape { at });
                 }
-                c => {
-                    *out.get_mut(o).ok_or(too_small(s, from))? = c;
-                    o += 1;
-                    local = k + 2;
-                }
+                *out.get_mut(o).ok_or(too_small(s, from))? = c;
+                o += 1;
+                local = k + 2;
             }
             starts &= starts - 1;
         }
@@ -333,32 +420,61 @@ pub(crate) fn unescape(
     Ok((s.len(), o, false))
 }
 
-/// Copies `s[from..to]` to `out[o..]`; returns the new output offset. Short runs take one
-/// 16-byte store (which may write past the run, never past `out`: later writes cover it).
+/// Room the fast unescape path needs past a block start: a block, a surrogate pair that
+/// straddles its end, and one 16-byte store.
+const SLACK: usize = BLOCK + 48;
+
+/// Copies a run of at most one block with 32-byte stores (one store for most runs, so the
+/// loop rarely branches back); the caller guarantees [`SLACK`] bytes after the run's start in
+/// `s` and after `o` in `out`.
+#[inline(always)]
+fn copy_short(s: &[u8], mut from: usize, to: usize, out: &mut [u8], mut o: usize) -> usize {
+    loop {
+        if let (Some(src), Some(dst)) = (s.get(from..from + 32), out.get_mut(o..o + 32)) {
+            dst.copy_from_slice(src);
+        }
+        let step = to.saturating_sub(from).min(32);
+        from += step;
+        o += step;
+        if from >= to {
+            return o;
+        }
+    }
+}
+
+/// Copies `s[from..to]` to `out[o..]`; returns the new output offset. Runs (at most a block
+/// long) are copied with 16-byte stores that may write past the run but never past `out`;
+/// later writes cover the excess.
 #[inline(always)]
 fn copy_run(
     s: &[u8],
-    from: usize,
+    mut from: usize,
     to: usize,
     out: &mut [u8],
-    o: usize,
+    mut o: usize,
     start: usize,
 ) -> Result<usize, JsonError> {
-    let n = to.saturating_sub(from);
-    if n <= 16 {
-        if let (Some(src), Some(dst)) = (
+    while from < to {
+        match (
             s.get(from..from.wrapping_add(16)),
             out.get_mut(o..o.wrapping_add(16)),
         ) {
-            dst.copy_from_slice(src);
-            return Ok(o + n);
+            (Some(src), Some(dst)) => {
+                dst.copy_from_slice(src);
+                let step = (to - from).min(16);
+                from += step;
+                o += step;
+            }
+            _ => {
+                let src = s.get(from..to).unwrap_or(&[]);
+                out.get_mut(o..o + src.len())
+                    .ok_or(too_small(s, start))?
+                    .copy_from_slice(src);
+                return Ok(o + src.len());
+            }
         }
     }
-    let src = s.get(from..to).unwrap_or(&[]);
-    out.get_mut(o..o + n)
-        .ok_or(too_small(s, start))?
-        .copy_from_slice(src);
-    Ok(o + n)
+    Ok(o)
 }
 
 fn too_small(s: &[u8], from: usize) -> JsonError {

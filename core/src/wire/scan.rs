@@ -57,6 +57,8 @@ pub(crate) struct Masks {
     pub quote: u64,
     pub backslash: u64,
     pub control: u64,
+    pub slash: u64,
+    pub letter_u: u64,
 }
 
 impl Masks {
@@ -83,7 +85,8 @@ impl Masks {
     #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
     #[inline(always)]
     pub(crate) fn of_swar(block: &[u8; BLOCK]) -> Masks {
-        let (mut quote, mut backslash, mut control) = (0u64, 0u64, 0u64);
+        let (mut quote, mut backslash, mut control, mut slash, mut letter_u) =
+            (0u64, 0u64, 0u64, 0u64, 0u64);
         for (k, chunk) in block.chunks_exact(8).enumerate() {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
@@ -92,11 +95,15 @@ impl Masks {
             quote |= pack(eq_bytes(x, b'"')) << shift;
             backslash |= pack(eq_bytes(x, b'\\')) << shift;
             control |= pack(control_bytes(x)) << shift;
+            slash |= pack(eq_bytes(x, b'/')) << shift;
+            letter_u |= pack(eq_bytes(x, b'u')) << shift;
         }
         Masks {
             quote,
             backslash,
             control,
+            slash,
+            letter_u,
         }
     }
 
@@ -129,8 +136,12 @@ mod sse2 {
 
     /// Sixteen bytes per compare; `movemask` packs the result to one bit per byte.
     #[target_feature(enable = "sse2")]
+    #[inline]
     pub(super) fn classify(block: &[u8; BLOCK]) -> Masks {
-        let (mut quote, mut backslash, mut control) = (0u64, 0u64, 0u64);
+        let (mut quote, mut backslash, mut control, mut slash, mut letter_u) =
+            (0u64, 0u64, 0u64, 0u64, 0u64);
+        let slashes = _mm_set1_epi8(b'/' as i8);
+        let us = _mm_set1_epi8(b'u' as i8);
         let quotes = _mm_set1_epi8(b'"' as i8);
         let backslashes = _mm_set1_epi8(b'\\' as i8);
         let below = _mm_set1_epi8(0x1f);
@@ -147,11 +158,15 @@ mod sse2 {
             backslash |= bits(_mm_cmpeq_epi8(v, backslashes)) << shift;
             // Unsigned v < 0x20 exactly when max(v, 0x1f) == 0x1f.
             control |= bits(_mm_cmpeq_epi8(_mm_max_epu8(v, below), below)) << shift;
+            slash |= bits(_mm_cmpeq_epi8(v, slashes)) << shift;
+            letter_u |= bits(_mm_cmpeq_epi8(v, us)) << shift;
         }
         Masks {
             quote,
             backslash,
             control,
+            slash,
+            letter_u,
         }
     }
 }
