@@ -21,7 +21,7 @@ use crate::buf::{BufferTooSmall, Writer};
 use crate::name::{ChannelName, SocketId};
 use crate::wire::json::{Kind, Value, write_string};
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// Length of a hex signature.
 pub const SIGNATURE_HEX_LEN: usize = 64;
@@ -85,89 +85,27 @@ impl Signature {
     /// The lower-case hex form.
     pub fn to_hex(&self) -> [u8; SIGNATURE_HEX_LEN] {
         let mut out = [0u8; SIGNATURE_HEX_LEN];
-        for (pair, b) in out.chunks_exact_mut(2).zip(self.0) {
-            pair.copy_from_slice(&crate::buf::hex_pair(b));
+        for (dst, src) in out.chunks_exact_mut(8).zip(self.0.chunks_exact(4)) {
+            let mut word = [0u8; 4];
+            word.copy_from_slice(src);
+            dst.copy_from_slice(&crate::buf::hex4_swar(word));
         }
         out
     }
 }
 
-/// HMAC-SHA256 over the concatenation of `parts`.
-pub fn hmac_sha256(secret: &[u8], parts: &[&[u8]]) -> Signature {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
-        return Signature([0; 32]);
-    };
-    for p in parts {
-        mac.update(p);
-    }
-    Signature(mac.finalize().into_bytes().into())
-}
-
-/// Checks a hex signature against the MAC of `parts` in constant time. Malformed hex (wrong
-/// length, non-hex characters, either case accepted) is `false`, never a panic.
-pub fn verify_hex(secret: &[u8], parts: &[&[u8]], hex: &[u8]) -> bool {
-    let mut expected = [0u8; 32];
+/// Decodes 64 hex digits (either case); `None` for anything else.
+fn parse_hex_signature(hex: &[u8]) -> Option<[u8; 32]> {
     if hex.len() != SIGNATURE_HEX_LEN {
-        return false;
+        return None;
     }
-    for (out, pair) in expected.iter_mut().zip(hex.chunks_exact(2)) {
-        match (
-            pair.first().copied().and_then(crate::buf::hex_value),
-            pair.get(1).copied().and_then(crate::buf::hex_value),
-        ) {
-            (Some(hi), Some(lo)) => *out = hi << 4 | lo,
-            _ => return false,
-        }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let hi = crate::buf::hex_value(*pair.first()?)?;
+        let lo = crate::buf::hex_value(*pair.get(1)?)?;
+        *o = hi << 4 | lo;
     }
-    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
-        return false;
-    };
-    for p in parts {
-        mac.update(p);
-    }
-    mac.verify_slice(&expected).is_ok()
-}
-
-/// The signature that authorizes `socket_id` on `channel` (with `channel_data` for presence).
-pub fn channel_signature(
-    secret: &[u8],
-    socket_id: SocketId<'_>,
-    channel: ChannelName<'_>,
-    channel_data: Option<&str>,
-) -> Signature {
-    match channel_data {
-        Some(data) => hmac_sha256(
-            secret,
-            &[
-                socket_id.as_str().as_bytes(),
-                b":",
-                channel.as_str().as_bytes(),
-                b":",
-                data.as_bytes(),
-            ],
-        ),
-        None => hmac_sha256(
-            secret,
-            &[
-                socket_id.as_str().as_bytes(),
-                b":",
-                channel.as_str().as_bytes(),
-            ],
-        ),
-    }
-}
-
-/// The signature that signs in `socket_id` as the user described by `user_data`.
-pub fn user_signature(secret: &[u8], socket_id: SocketId<'_>, user_data: &str) -> Signature {
-    hmac_sha256(
-        secret,
-        &[
-            socket_id.as_str().as_bytes(),
-            b"::user::",
-            user_data.as_bytes(),
-        ],
-    )
+    Some(out)
 }
 
 /// `SHA-256(channel ++ master_key)`: the per-channel key of an encrypted channel.
@@ -217,13 +155,15 @@ pub fn decode_master_key(b64: &str) -> Result<[u8; 32], MasterKeyError> {
     }
 }
 
-/// An app's key and secret: everything needed to sign for it.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// An app's key, and its secret held as a keyed HMAC-SHA256 state: everything needed to sign
+/// for the app.
+///
+/// The secret is digested into the HMAC inner and outer states once, at construction, so each
+/// signature costs two SHA-256 blocks instead of four, and the plain secret is not kept.
+#[derive(Clone)]
 pub struct Credentials<'a> {
-    /// The app key (public).
-    pub key: &'a str,
-    /// The app secret.
-    pub secret: &'a [u8],
+    key: &'a str,
+    mac: HmacSha256,
 }
 
 impl fmt::Debug for Credentials<'_> {
@@ -248,21 +188,96 @@ impl defmt::Format for Credentials<'_> {
 
 impl<'a> Credentials<'a> {
     /// Credentials from a key and a secret.
-    pub fn new(key: &'a str, secret: &'a str) -> Self {
-        Credentials {
-            key,
-            secret: secret.as_bytes(),
+    pub fn new(key: &'a str, secret: &str) -> Self {
+        Self::from_bytes(key, secret.as_bytes())
+    }
+
+    /// Credentials from a key and a secret given as bytes.
+    pub fn from_bytes(key: &'a str, secret: &[u8]) -> Self {
+        // HMAC takes keys of any length: longer ones are hashed first, so this cannot fail.
+        let mac = match HmacSha256::new_from_slice(secret) {
+            Ok(mac) => mac,
+            Err(_) => HmacSha256::new(&Default::default()),
+        };
+        Credentials { key, mac }
+    }
+
+    /// The app key.
+    pub fn key(&self) -> &'a str {
+        self.key
+    }
+
+    /// A fresh MAC keyed with the app secret, for messages fed piece by piece.
+    pub(crate) fn keyed_mac(&self) -> HmacSha256 {
+        self.mac.clone()
+    }
+
+    /// HMAC-SHA256 with the app secret over the concatenation of `parts`.
+    pub fn sign(&self, parts: &[&[u8]]) -> Signature {
+        let mut mac = self.mac.clone();
+        for p in parts {
+            mac.update(p);
+        }
+        Signature(mac.finalize().into_bytes().into())
+    }
+
+    /// Checks a hex signature of `parts` in constant time. Malformed hex (wrong length,
+    /// non-hex characters; either case is accepted) is `false`, never a panic.
+    pub fn verify_hex(&self, parts: &[&[u8]], hex: &[u8]) -> bool {
+        let Some(expected) = parse_hex_signature(hex) else {
+            return false;
+        };
+        let mut mac = self.mac.clone();
+        for p in parts {
+            mac.update(p);
+        }
+        mac.verify_slice(&expected).is_ok()
+    }
+
+    /// The signature that authorizes `socket_id` on `channel` (with `channel_data` for
+    /// presence): HMAC of `socket_id:channel[:channel_data]`.
+    pub fn channel_signature(
+        &self,
+        socket_id: SocketId<'_>,
+        channel: ChannelName<'_>,
+        channel_data: Option<&str>,
+    ) -> Signature {
+        let head = [
+            socket_id.as_str().as_bytes(),
+            b":",
+            channel.as_str().as_bytes(),
+        ];
+        match channel_data {
+            Some(data) => self.sign(&[head[0], head[1], head[2], b":", data.as_bytes()]),
+            None => self.sign(&head),
         }
     }
 
+    /// The signature that signs in `socket_id` as `user_data`: HMAC of
+    /// `socket_id::user::user_data`.
+    pub fn user_signature(&self, socket_id: SocketId<'_>, user_data: &str) -> Signature {
+        self.sign(&[
+            socket_id.as_str().as_bytes(),
+            b"::user::",
+            user_data.as_bytes(),
+        ])
+    }
+
     fn token<'o>(&self, out: &'o mut [u8], sig: Signature) -> Result<&'o str, BufferTooSmall> {
-        let mut w = Writer::new(out);
-        w.push_str(self.key);
-        w.push_byte(b':');
-        w.push(&sig.to_hex());
-        let out = w.finish()?;
-        // Key and hex are both UTF-8.
-        Ok(core::str::from_utf8(out).unwrap_or_default())
+        let key = self.key.as_bytes();
+        let needed = key.len() + 1 + SIGNATURE_HEX_LEN;
+        let out = out.get_mut(..needed).ok_or(BufferTooSmall { needed })?;
+        let (head, hex) = out.split_at_mut(key.len());
+        head.copy_from_slice(key);
+        if let Some((colon, digits)) = hex.split_first_mut() {
+            *colon = b':';
+            digits.copy_from_slice(&sig.to_hex());
+        }
+        // The key is UTF-8 and the rest ASCII, so this check cannot fail.
+        match core::str::from_utf8(out) {
+            Ok(s) => Ok(s),
+            Err(_) => Err(BufferTooSmall { needed }),
+        }
     }
 
     /// The `auth` token `key:hex` for a channel subscription.
@@ -275,7 +290,7 @@ impl<'a> Credentials<'a> {
     ) -> Result<&'o str, BufferTooSmall> {
         self.token(
             out,
-            channel_signature(self.secret, socket_id, channel, channel_data),
+            self.channel_signature(socket_id, channel, channel_data),
         )
     }
 
@@ -286,7 +301,7 @@ impl<'a> Credentials<'a> {
         socket_id: SocketId<'_>,
         user_data: &str,
     ) -> Result<&'o str, BufferTooSmall> {
-        self.token(out, user_signature(self.secret, socket_id, user_data))
+        self.token(out, self.user_signature(socket_id, user_data))
     }
 
     /// The JSON an auth endpoint returns for a channel: `{"auth":..}`, plus `channel_data` for
@@ -319,7 +334,7 @@ impl<'a> Credentials<'a> {
             (true, Some(mk)) => Some(shared_secret(channel, mk)),
             (false, _) => None,
         };
-        let sig = channel_signature(self.secret, socket_id, channel, channel_data);
+        let sig = self.channel_signature(socket_id, channel, channel_data);
         let mut w = Writer::new(out);
         w.push_str(r#"{"auth":""#);
         w.push_str(self.key);
@@ -350,7 +365,7 @@ impl<'a> Credentials<'a> {
         user_data: &str,
     ) -> Result<&'o str, AuthError> {
         check_user_data(user_data)?;
-        let sig = user_signature(self.secret, socket_id, user_data);
+        let sig = self.user_signature(socket_id, user_data);
         let mut w = Writer::new(out);
         w.push_str(r#"{"auth":""#);
         w.push_str(self.key);
@@ -390,12 +405,12 @@ mod tests {
         );
         let hex = "58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4";
         let parts: &[&[u8]] = &[b"1234.1234", b":", b"private-foobar"];
-        assert!(verify_hex(c.secret, parts, hex.as_bytes()));
-        assert!(verify_hex(c.secret, parts, hex.to_uppercase().as_bytes()));
-        assert!(!verify_hex(c.secret, parts, &hex.as_bytes()[..63]));
-        assert!(!verify_hex(c.secret, parts, "zz".repeat(32).as_bytes()));
-        assert!(!verify_hex(c.secret, parts, "é".repeat(32).as_bytes()));
-        assert!(!verify_hex(c.secret, parts, "0".repeat(64).as_bytes()));
+        assert!(c.verify_hex(parts, hex.as_bytes()));
+        assert!(c.verify_hex(parts, hex.to_uppercase().as_bytes()));
+        assert!(!c.verify_hex(parts, &hex.as_bytes()[..63]));
+        assert!(!c.verify_hex(parts, "zz".repeat(32).as_bytes()));
+        assert!(!c.verify_hex(parts, "é".repeat(32).as_bytes()));
+        assert!(!c.verify_hex(parts, "0".repeat(64).as_bytes()));
         assert!(matches!(
             c.channel_auth(&mut out[..10], sid, ch, None),
             Err(BufferTooSmall { needed: 85 })

@@ -143,6 +143,18 @@ pub(crate) fn hex_pair(b: u8) -> [u8; 2] {
     [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]
 }
 
+/// Lower-case hex of four bytes at once: nibbles spread to one per byte, then turned into
+/// digits with carry-free arithmetic (each byte stays below 16 until the final add).
+#[inline(always)]
+pub(crate) fn hex4_swar(bytes: [u8; 4]) -> [u8; 8] {
+    let mut y = u64::from(u32::from_le_bytes(bytes));
+    y = (y | (y << 16)) & 0x0000_FFFF_0000_FFFF;
+    y = (y | (y << 8)) & 0x00FF_00FF_00FF_00FF;
+    let nibbles = ((y >> 4) & 0x000F_000F_000F_000F) | ((y & 0x000F_000F_000F_000F) << 8);
+    let letters = ((nibbles + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    (nibbles + 0x3030_3030_3030_3030 + letters * 39).to_le_bytes()
+}
+
 /// Value of one hex digit (either case).
 #[inline]
 pub(crate) fn hex_value(c: u8) -> Option<u8> {
@@ -173,6 +185,18 @@ mod tests {
         w.push_u64(12345);
         assert!(!w.fits());
         assert_eq!(w.finish(), Err(BufferTooSmall { needed: 8 }));
+    }
+
+    #[test]
+    fn swar_hex_matches_the_table() {
+        for b in 0..=255u8 {
+            let bytes = [b, b.wrapping_mul(7), 0, 255];
+            let mut want = [0u8; 8];
+            for (pair, v) in want.chunks_exact_mut(2).zip(bytes) {
+                pair.copy_from_slice(&hex_pair(v));
+            }
+            assert_eq!(hex4_swar(bytes), want);
+        }
     }
 
     #[test]

@@ -13,9 +13,8 @@
 use core::cmp::Ordering;
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Mac;
 use md5::{Digest, Md5};
-use sha2::Sha256;
 
 use crate::auth::{Credentials, Signature};
 use crate::buf::{BufferTooSmall, Writer};
@@ -244,7 +243,7 @@ fn params<'a>(
     let ts = core::str::from_utf8(d.timestamp.get(..d.timestamp_len).unwrap_or(&[])).unwrap_or("0");
     let md5 = core::str::from_utf8(&d.md5).unwrap_or("");
     let mut auth = [
-        ("auth_key", creds.key),
+        ("auth_key", creds.key()),
         ("auth_timestamp", ts),
         ("auth_version", "1.0"),
         ("", ""),
@@ -293,9 +292,7 @@ fn feed_string_to_sign(req: &Request<'_>, p: &Params<'_>, mut feed: impl FnMut(&
 pub fn sign(creds: &Credentials<'_>, req: &Request<'_>) -> Result<Signature, RestError> {
     let d = Derived::new(req);
     let p = params(creds, req, &d)?;
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(creds.secret) else {
-        return Err(RestError::InvalidRequestLine);
-    };
+    let mut mac = creds.keyed_mac();
     feed_string_to_sign(req, &p, |b| mac.update(b));
     Ok(Signature(mac.finalize().into_bytes().into()))
 }

@@ -6,7 +6,7 @@
 
 use core::fmt;
 
-use crate::auth::{Credentials, verify_hex};
+use crate::auth::Credentials;
 use crate::wire::json::{JsonError, Kind, RawStr, Value};
 
 /// Why a webhook was rejected.
@@ -50,14 +50,14 @@ pub fn verify(
     signature_header: &str,
     body: &[u8],
 ) -> Result<(), WebhookError> {
-    if key_header.trim_ascii() != creds.key {
+    if key_header.trim_ascii() != creds.key() {
         return Err(WebhookError::KeyMismatch);
     }
     let sig = signature_header.trim_ascii().as_bytes();
     if sig.len() != 64 || !sig.iter().all(u8::is_ascii_hexdigit) {
         return Err(WebhookError::MalformedSignature);
     }
-    if verify_hex(creds.secret, &[body], sig) {
+    if creds.verify_hex(&[body], sig) {
         Ok(())
     } else {
         Err(WebhookError::BadSignature)
