@@ -321,12 +321,14 @@ pub(crate) fn unescape(
             && o + SLACK <= out.len()
         {
             // Near the end of the text, work on a padded copy so every store is 16 bytes.
-            let mut tail = [b'z'; SLACK];
+            let tail;
             let (src, base) = match s.get(i..i + SLACK) {
                 Some(_) => (s, i),
                 None => {
                     let rest = s.get(i..).unwrap_or(&[]);
-                    tail[..rest.len()].copy_from_slice(rest);
+                    let mut padded = [b'z'; SLACK];
+                    padded[..rest.len()].copy_from_slice(rest);
+                    tail = padded;
                     (&tail[..], 0)
                 }
             };
