@@ -322,6 +322,59 @@ impl<'b> Event<'b> {
         })
     }
 
+    /// Decodes a frame inside its own buffer: escaped strings are unescaped where they lie
+    /// (they only shrink), so the fields borrow `frame` and no second buffer is needed. The
+    /// frame bytes are rewritten; `frame` must hold UTF-8 (it is checked).
+    pub fn decode_in_place(frame: &'b mut [u8]) -> Result<Event<'b>, EventError> {
+        let text =
+            crate::utf8(frame).ok_or(EventError::Json(JsonError::InvalidEscape { at: 0 }))?;
+        let base = text.as_ptr() as usize;
+        let env = Envelope::parse(text)?;
+        let span = |s: &str| (s.as_ptr() as usize - base, s.len());
+        let event = (span(env.event.raw()), env.event.is_escaped());
+        let channel = env.channel.map(|c| (span(c.raw()), c.is_escaped()));
+        let user_id = env.user_id.map(|v| match v.as_raw_str() {
+            Some(s) => (span(s.raw()), s.is_escaped()),
+            None => (span(v.raw()), false),
+        });
+        let (data, form) = match env.data {
+            Data::Absent => (None, DataForm::Absent),
+            Data::Str(s) => (Some((span(s.raw()), s.is_escaped())), DataForm::String),
+            Data::Json(v) => (Some((span(v.raw()), false)), DataForm::Json),
+        };
+        // The text borrow ends here; rewrite the escaped fields in place.
+        let mut fix = |field: ((usize, usize), bool)| -> Result<(usize, usize), EventError> {
+            let ((start, len), escaped) = field;
+            if !escaped {
+                return Ok((start, len));
+            }
+            let region = frame
+                .get_mut(start..start + len)
+                .ok_or(EventError::NotObject)?;
+            let n =
+                super::json::unescape_in_place(region).map_err(|e| super::json::shift(e, start))?;
+            // Blank the freed tail so the whole frame stays UTF-8.
+            region.get_mut(n..).unwrap_or(&mut []).fill(b' ');
+            Ok((start, n))
+        };
+        let event = fix(event)?;
+        let channel = channel.map(&mut fix).transpose()?;
+        let user_id = user_id.map(&mut fix).transpose()?;
+        let data = data.map(&mut fix).transpose()?;
+        let text: &'b str =
+            crate::utf8(frame).ok_or(EventError::Json(JsonError::InvalidEscape { at: 0 }))?;
+        let get = |(start, len): (usize, usize)| {
+            text.get(start..start + len).ok_or(EventError::NotObject)
+        };
+        Ok(Event {
+            event: get(event)?,
+            channel: channel.map(get).transpose()?,
+            user_id: user_id.map(get).transpose()?,
+            data: data.map(get).transpose()?,
+            form,
+        })
+    }
+
     /// The payload parsed as JSON (for string data, the decoded text is parsed).
     pub fn data_json(&self) -> Result<Value<'b>, EventError> {
         Ok(Value::parse(self.data.ok_or(EventError::Field("data"))?)?)
@@ -463,7 +516,16 @@ pub enum ServerMessage<'b> {
 impl<'b> ServerMessage<'b> {
     /// Decodes a server frame; `scratch` as long as `text` always suffices.
     pub fn decode(text: &'b str, scratch: &'b mut [u8]) -> Result<ServerMessage<'b>, EventError> {
-        let ev = Event::decode(text, scratch)?;
+        Self::from_event(Event::decode(text, scratch)?)
+    }
+
+    /// Decodes a server frame in place (see [`Event::decode_in_place`]): no scratch buffer.
+    pub fn decode_in_place(frame: &'b mut [u8]) -> Result<ServerMessage<'b>, EventError> {
+        Self::from_event(Event::decode_in_place(frame)?)
+    }
+
+    /// Types a decoded event: protocol events get their fields, others pass through.
+    pub fn from_event(ev: Event<'b>) -> Result<ServerMessage<'b>, EventError> {
         let Some(name) = ev.event.strip_prefix("pusher") else {
             return Ok(ServerMessage::Event(ev));
         };
@@ -627,10 +689,18 @@ mod tests {
     use std::string::String;
     use std::vec::Vec;
 
+    /// Decodes with a scratch buffer and in place; both must agree.
     fn decode(text: &str) -> Result<String, EventError> {
         let mut scratch = [0u8; 1024];
-        let m = ServerMessage::decode(text, &mut scratch)?;
-        Ok(match m {
+        let copied = ServerMessage::decode(text, &mut scratch).map(describe);
+        let mut frame = text.as_bytes().to_vec();
+        let in_place = ServerMessage::decode_in_place(&mut frame).map(describe);
+        assert_eq!(copied, in_place, "{text}");
+        copied
+    }
+
+    fn describe(m: ServerMessage<'_>) -> String {
+        match m {
             ServerMessage::ConnectionEstablished {
                 socket_id,
                 activity_timeout,
@@ -693,7 +763,7 @@ mod tests {
                 e.data,
                 e.form
             ),
-        })
+        }
     }
 
     #[test]

@@ -267,6 +267,35 @@ fn hex4(s: &[u8], at: usize) -> Option<u32> {
     Some(u32::from(a) << 12 | u32::from(b) << 8 | u32::from(c) << 4 | u32::from(e))
 }
 
+/// Unescapes raw string contents where they lie; returns the decoded length. Output never
+/// overtakes input (every escape shrinks), and runs move with exact `copy_within`, so no
+/// unread byte is overwritten.
+pub(crate) fn unescape_in_place(buf: &mut [u8]) -> Result<usize, JsonError> {
+    let (mut i, mut o) = (0usize, 0usize);
+    while i < buf.len() {
+        let m = Masks::at(buf, i);
+        if m.backslash == 0 {
+            let end = i.saturating_add(BLOCK).min(buf.len());
+            buf.copy_within(i..end, o);
+            o += end - i;
+            i = end;
+            continue;
+        }
+        let at = i + m.backslash.trailing_zeros() as usize;
+        buf.copy_within(i..at, o);
+        o += at - i;
+        let (c, used) = decode_escape(buf, at)?;
+        let mut tmp = [0u8; 4];
+        let enc = c.encode_utf8(&mut tmp).as_bytes();
+        buf.get_mut(o..o + enc.len())
+            .ok_or(JsonError::UnexpectedEnd)?
+            .copy_from_slice(enc);
+        o += enc.len();
+        i = at + used;
+    }
+    Ok(o)
+}
+
 /// What a one-letter escape decodes to: 0 for an invalid escape, 1 for `\u`.
 const ESCAPES: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -500,7 +529,7 @@ fn check_escapes(raw: &[u8]) -> Result<(), JsonError> {
 }
 
 /// Moves an error offset from string-relative to text-relative.
-fn shift(e: JsonError, by: usize) -> JsonError {
+pub(crate) fn shift(e: JsonError, by: usize) -> JsonError {
     match e {
         JsonError::InvalidEscape { at } => JsonError::InvalidEscape { at: at + by },
         JsonError::LoneSurrogate { at } => JsonError::LoneSurrogate { at: at + by },
@@ -1123,6 +1152,31 @@ mod tests {
         }
         let mut out = [0u8; 17];
         assert_eq!(raw.unescape_into(&mut out), Ok("0123456789\"abcdef"));
+    }
+
+    #[test]
+    fn in_place_matches_copying_unescape() {
+        for raw in [
+            r#"a\"b\\c\/d\be\ff\ng\rh\ti"#,
+            r"\u00e9\u20AC party \ud83c\udf89!",
+            "plain ünïcode 🎉 stays",
+            r"\\\\\\\\",
+        ] {
+            let mut buf = raw.as_bytes().to_vec();
+            let n = unescape_in_place(&mut buf).unwrap();
+            assert_eq!(
+                core::str::from_utf8(&buf[..n]).unwrap(),
+                unesc(raw).unwrap()
+            );
+        }
+        let mut buf = r#"\"x"#.repeat(100).into_bytes();
+        let n = unescape_in_place(&mut buf).unwrap();
+        assert_eq!(&buf[..n], "\"x".repeat(100).as_bytes());
+        let mut bad = br"ab\ud83c".to_vec();
+        assert_eq!(
+            unescape_in_place(&mut bad),
+            Err(JsonError::LoneSurrogate { at: 2 })
+        );
     }
 
     #[test]

@@ -393,6 +393,15 @@ pub enum Message<'a> {
     Close(Option<CloseFrame<'a>>),
 }
 
+/// A message from [`Reader::read_mut`]: text as mutable bytes, anything else as usual.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MessageMut<'a> {
+    /// A text message (UTF-8 checked), writable for in-place decoding.
+    Text(&'a mut [u8]),
+    /// Any other message.
+    Other(Message<'a>),
+}
+
 /// Reads whole messages from a byte stream into one caller buffer.
 ///
 /// Fill it through [`Reader::spare`] and [`Reader::commit`], then call [`Reader::read`] until it
@@ -489,6 +498,27 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
             Opcode::Close => Message::Close(parse_close(payload)?),
             Opcode::Text => Message::Text(crate::utf8(payload).ok_or(WsError::InvalidUtf8)?),
             Opcode::Binary | Opcode::Continuation => Message::Binary(payload),
+        }))
+    }
+
+    /// Like [`Reader::read`], but a text message comes as mutable (UTF-8 checked) bytes, so it
+    /// can be decoded in place ([`crate::wire::event::Event::decode_in_place`]).
+    pub fn read_mut(&mut self) -> Result<Option<MessageMut<'_>>, WsError> {
+        let Some((opcode, start, end)) = self.next_ready()? else {
+            return Ok(None);
+        };
+        let payload = self.buf.as_mut().get_mut(start..end).unwrap_or(&mut []);
+        Ok(Some(match opcode {
+            Opcode::Text => {
+                if crate::utf8(payload).is_none() {
+                    return Err(WsError::InvalidUtf8);
+                }
+                MessageMut::Text(payload)
+            }
+            Opcode::Ping => MessageMut::Other(Message::Ping(payload)),
+            Opcode::Pong => MessageMut::Other(Message::Pong(payload)),
+            Opcode::Close => MessageMut::Other(Message::Close(parse_close(payload)?)),
+            Opcode::Binary | Opcode::Continuation => MessageMut::Other(Message::Binary(payload)),
         }))
     }
 
