@@ -47,6 +47,7 @@ extern crate std;
 
 pub mod auth;
 mod buf;
+pub mod client;
 pub mod name;
 pub mod rest;
 pub mod webhook;

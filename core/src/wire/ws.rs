@@ -393,6 +393,16 @@ pub enum Message<'a> {
     Close(Option<CloseFrame<'a>>),
 }
 
+/// Where a complete message lies in a [`Reader`]'s buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Ready {
+    /// Text, binary (fragments joined), ping, pong or close.
+    pub opcode: Opcode,
+    start: usize,
+    end: usize,
+}
+
 /// A message from [`Reader::read_mut`]: text as mutable bytes, anything else as usual.
 #[derive(Debug, PartialEq, Eq)]
 pub enum MessageMut<'a> {
@@ -520,6 +530,35 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
             Opcode::Close => MessageMut::Other(Message::Close(parse_close(payload)?)),
             Opcode::Binary | Opcode::Continuation => MessageMut::Other(Message::Binary(payload)),
         }))
+    }
+
+    /// The next message as a location in the buffer, without borrowing it: lets a caller
+    /// decide what to do before taking the bytes ([`Reader::payload`],
+    /// [`Reader::payload_mut`]). Text is UTF-8 checked and close payloads validated here.
+    pub fn next_message(&mut self) -> Result<Option<Ready>, WsError> {
+        let Some((opcode, start, end)) = self.next_ready()? else {
+            return Ok(None);
+        };
+        let payload = self.buf.as_ref().get(start..end).unwrap_or(&[]);
+        match opcode {
+            Opcode::Text if crate::utf8(payload).is_none() => return Err(WsError::InvalidUtf8),
+            Opcode::Close => {
+                parse_close(payload)?;
+            }
+            _ => {}
+        }
+        Ok(Some(Ready { opcode, start, end }))
+    }
+
+    /// The payload of a message from [`Reader::next_message`] (valid until the next read or
+    /// fill; a stale `Ready` yields stale bytes, never a panic).
+    pub fn payload(&self, r: Ready) -> &[u8] {
+        self.buf.as_ref().get(r.start..r.end).unwrap_or(&[])
+    }
+
+    /// The payload, writable (for in-place decoding).
+    pub fn payload_mut(&mut self, r: Ready) -> &mut [u8] {
+        self.buf.as_mut().get_mut(r.start..r.end).unwrap_or(&mut [])
     }
 
     /// Parses frames until a message is complete; returns its opcode and payload range.

@@ -1,0 +1,119 @@
+//! The subscription table: fixed slots, names stored inline.
+
+use crate::name::{ChannelKind, ChannelName};
+
+/// Where a channel subscription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ChannelState {
+    /// Waiting for the connection (queued while disconnected).
+    Pending,
+    /// Waiting for the app to answer an auth request.
+    AwaitingAuth,
+    /// `pusher:subscribe` sent, no answer yet.
+    Subscribing,
+    /// The server confirmed the subscription.
+    Subscribed,
+    /// Auth failed or the server refused; retried after the next reconnect.
+    Failed,
+}
+
+/// A frame the table still owes the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Due {
+    Nothing,
+    /// A public subscribe (no auth needed), written when the transmit buffer has room.
+    Subscribe,
+    /// An unsubscribe; the slot is freed once it is written.
+    Unsubscribe,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Slot<const NAME: usize> {
+    name: [u8; NAME],
+    len: u8,
+    pub(crate) used: bool,
+    pub(crate) state: ChannelState,
+    pub(crate) due: Due,
+    /// An `AuthRequired` event is owed to the app.
+    pub(crate) auth_due: bool,
+    /// A `SubscriptionError` event for an auth failure is owed to the app.
+    pub(crate) error_due: bool,
+    /// The client subscribed it itself (the `#server-to-user-` channel).
+    pub(crate) internal: bool,
+}
+
+impl<const NAME: usize> Slot<NAME> {
+    const EMPTY: Slot<NAME> = Slot {
+        name: [0; NAME],
+        len: 0,
+        used: false,
+        state: ChannelState::Pending,
+        due: Due::Nothing,
+        auth_due: false,
+        error_due: false,
+        internal: false,
+    };
+
+    pub(crate) fn name(&self) -> &str {
+        // Names are stored from a `&str`, so this never fails.
+        core::str::from_utf8(self.name.get(..usize::from(self.len)).unwrap_or(&[])).unwrap_or("")
+    }
+
+    pub(crate) fn channel(&self) -> Option<ChannelName<'_>> {
+        ChannelName::with_max_len(self.name(), crate::name::CHANNEL_NAME_MAX_LIMIT).ok()
+    }
+
+    pub(crate) fn kind(&self) -> ChannelKind {
+        ChannelKind::of(self.name())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Table<const N: usize, const NAME: usize> {
+    pub(crate) slots: [Slot<NAME>; N],
+}
+
+impl<const N: usize, const NAME: usize> Table<N, NAME> {
+    pub(crate) fn new() -> Self {
+        Table {
+            slots: [const { Slot::EMPTY }; N],
+        }
+    }
+
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|s| s.used && s.due != Due::Unsubscribe && s.name() == name)
+    }
+
+    /// Adds a name; `None` when the table is full or the name does not fit.
+    pub(crate) fn insert(&mut self, name: &str) -> Option<usize> {
+        let len = u8::try_from(name.len())
+            .ok()
+            .filter(|l| usize::from(*l) <= NAME)?;
+        let i = self.slots.iter().position(|s| !s.used)?;
+        let slot = self.slots.get_mut(i)?;
+        *slot = Slot::EMPTY;
+        slot.name
+            .get_mut(..name.len())?
+            .copy_from_slice(name.as_bytes());
+        slot.len = len;
+        slot.used = true;
+        Some(i)
+    }
+
+    pub(crate) fn free(&mut self, i: usize) {
+        if let Some(s) = self.slots.get_mut(i) {
+            *s = Slot::EMPTY;
+        }
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&Slot<NAME>> {
+        self.slots.get(i).filter(|s| s.used)
+    }
+
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut Slot<NAME>> {
+        self.slots.get_mut(i).filter(|s| s.used)
+    }
+}
