@@ -984,6 +984,16 @@ mod tests {
     }
 
     #[test]
+    fn in_place_with_control_escapes() {
+        let text = "{\"even!\0\0\0\0\0\0\0er:pong\",\"data\":{}}";
+        let mut out = [0u8; 512];
+        let n = crate::wire::message::server::event(&mut out, text, Some(text), Some(crate::wire::message::Payload::Text(text)), Some(text)).unwrap();
+        let mut frame = out[..n].to_vec();
+        let ev = Event::decode_in_place(&mut frame).unwrap();
+        assert_eq!((ev.event, ev.channel, ev.data, ev.user_id), (text, Some(text), Some(text), Some(text)));
+    }
+
+    #[test]
     fn envelope_is_zero_copy() {
         let text = r#" { "data" : "{\"a\":\"\\u00e9\"}" , "event" : "e" , "extra" : [1,{"k":null}], "channel":null } "#;
         let env = Envelope::parse(text).unwrap();
