@@ -987,10 +987,20 @@ mod tests {
     fn in_place_with_control_escapes() {
         let text = "{\"even!\0\0\0\0\0\0\0er:pong\",\"data\":{}}";
         let mut out = [0u8; 512];
-        let n = crate::wire::message::server::event(&mut out, text, Some(text), Some(crate::wire::message::Payload::Text(text)), Some(text)).unwrap();
+        let n = crate::wire::message::server::event(
+            &mut out,
+            text,
+            Some(text),
+            Some(crate::wire::message::Payload::Text(text)),
+            Some(text),
+        )
+        .unwrap();
         let mut frame = out[..n].to_vec();
         let ev = Event::decode_in_place(&mut frame).unwrap();
-        assert_eq!((ev.event, ev.channel, ev.data, ev.user_id), (text, Some(text), Some(text), Some(text)));
+        assert_eq!(
+            (ev.event, ev.channel, ev.data, ev.user_id),
+            (text, Some(text), Some(text), Some(text))
+        );
     }
 
     #[test]

@@ -1,0 +1,154 @@
+//! Calls every public decode and client entry point of `pusher-core` on input the optimizer
+//! cannot see. The panic handler calls a function that exists nowhere, so this binary links
+//! only if no panic path survives optimization: a link error is a reachable panic.
+//!
+//! `PLANT_PANIC=1` adds one deliberate panic, to show the check fails when it should.
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+
+use cortex_m_rt::entry;
+use pusher_core::auth::Credentials;
+use pusher_core::client::{Client, Config, Instant};
+use pusher_core::rest::{self, Request};
+use pusher_core::webhook::{self, Webhook};
+use pusher_core::wire::event::{Envelope, Event, ServerMessage};
+use pusher_core::wire::handshake::{ClientHandshake, parse_request};
+use pusher_core::wire::json::Value;
+use pusher_core::wire::message::{self, Payload};
+use pusher_core::wire::ws::{Reader, Role, parse_header};
+use pusher_core::{ChannelName, EventName, SocketId, UserId, utf8};
+
+static mut INPUT: [u8; 1024] = [0; 1024];
+
+/// Bytes and a length the compiler knows nothing about.
+fn opaque() -> &'static mut [u8] {
+    // SAFETY: single-threaded; this is the only reference ever made to INPUT.
+    let all: &'static mut [u8; 1024] = unsafe { &mut *core::ptr::addr_of_mut!(INPUT) };
+    let all = black_box(all);
+    let len = black_box(all[0] as usize) % all.len();
+    &mut all[..len]
+}
+
+fn text() -> &'static str {
+    utf8(black_box(opaque())).unwrap_or("")
+}
+
+#[entry]
+fn main() -> ! {
+    let mut scratch = [0u8; 512];
+    let mut out = [0u8; 512];
+
+    // Names.
+    let t = text();
+    let _ = black_box(ChannelName::new(t));
+    let _ = black_box(EventName::client(t));
+    let _ = black_box(SocketId::new(t));
+    let _ = black_box(UserId::new(t));
+
+    // WebSocket and handshake.
+    let _ = black_box(parse_header(opaque(), Role::Client));
+    let mut reader = Reader::new([0u8; 256], Role::Client, 200);
+    reader.feed(opaque());
+    while let Ok(Some(m)) = reader.read() {
+        black_box(m);
+    }
+    let hs = ClientHandshake::new(black_box([3; 16]));
+    let _ = black_box(hs.parse_response(opaque()));
+    let _ = black_box(parse_request(opaque()));
+
+    // Pusher messages.
+    let _ = black_box(Envelope::parse(text()));
+    let _ = black_box(Value::parse(text()));
+    let _ = black_box(Event::decode(text(), &mut scratch));
+    let _ = black_box(ServerMessage::decode(text(), &mut scratch));
+    let _ = black_box(ServerMessage::decode_in_place(opaque()).map(|m| black_box(m)));
+    if let Ok(ch) = ChannelName::new(text()) {
+        let _ = black_box(message::subscribe(&mut out, ch, Some(text()), Some(text())));
+        let _ = black_box(message::client_event(
+            &mut out,
+            ch,
+            EventName::new("client-x").unwrap_or_else(|_| loop {}),
+            Payload::Json(text()),
+        ));
+    }
+
+    // Signatures, REST, webhooks.
+    let creds = Credentials::new(text(), text());
+    if let (Ok(s), Ok(c)) = (SocketId::new(text()), ChannelName::new(text())) {
+        let _ =
+            black_box(creds.channel_auth_response(&mut out, s, c, Some(text()), Some(&[7; 32])));
+        let _ = black_box(creds.user_auth_response(&mut out, s, text()));
+    }
+    let params = [(text(), text()), (text(), text())];
+    let req = Request {
+        method: text(),
+        path: text(),
+        params: &params,
+        body: Some(opaque()),
+        timestamp: black_box(5),
+    };
+    let _ = black_box(rest::write_query(&mut out, &creds, &req));
+    let _ = black_box(webhook::verify(&creds, text(), text(), opaque()));
+    if let Ok(w) = Webhook::parse(text()) {
+        for e in w.events() {
+            let _ = black_box(e);
+        }
+    }
+
+    // The client, driven by opaque input.
+    let mut rx = [0u8; 512];
+    let mut tx = [0u8; 512];
+    let mut presence = [0u8; 256];
+    let mut c: Client<'_> = Client::new(
+        Config::new("key", "host"),
+        &mut rx,
+        &mut tx,
+        &mut presence,
+        black_box(1),
+    );
+    let now = || Instant::from_millis(black_box(9));
+    c.connect(now());
+    let _ = c.poll_action();
+    c.handle_connected(now());
+    let _ = c.subscribe(text());
+    let bytes = opaque();
+    let n = bytes.len().min(c.rx_buffer().len());
+    c.rx_buffer()[..n].copy_from_slice(&bytes[..n]);
+    c.commit_rx(n, now());
+    while let Some(e) = c.poll_event() {
+        black_box(e);
+    }
+    let _ = c.provide_auth(text(), text(), text(), Some(text()));
+    let _ = c.trigger(text(), text(), Payload::Text(text()));
+    let _ = c.provide_user_auth(text(), text(), text());
+    c.handle_timeout(now());
+    while let Some(out) = c.poll_transmit() {
+        let k = black_box(out.len());
+        c.consume_tx(k);
+    }
+    c.handle_closed(now());
+    c.disconnect(now());
+
+    #[cfg(plant_panic)]
+    if black_box(n) == 3 {
+        panic!("planted");
+    }
+    loop {}
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    unsafe extern "C" {
+        /// Defined nowhere: linking fails if any panic path is reachable.
+        fn pusher_core_panic_path_is_reachable() -> !;
+    }
+    // SAFETY: never runs; the symbol does not exist, so a binary that calls this cannot link.
+    #[cfg(not(find_panics))]
+    unsafe {
+        pusher_core_panic_path_is_reachable()
+    }
+    #[cfg(find_panics)]
+    loop {}
+}
