@@ -1,0 +1,323 @@
+//! Answers to the client's auth requests: an HTTP endpoint, a callback, or a local signer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pusher_core::auth::Credentials;
+use pusher_core::wire::json::Value;
+use pusher_core::{ChannelName, SocketId};
+use rustls::ClientConfig;
+
+use crate::http::{self, Endpoint, form_encode};
+
+/// The signed answer for a channel subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelAuth {
+    /// `key:signature`.
+    pub auth: String,
+    /// Presence channels: the exact signed `channel_data`.
+    pub channel_data: Option<String>,
+}
+
+/// The signed answer for a user sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAuth {
+    /// `key:signature`.
+    pub auth: String,
+    /// The exact signed `user_data`.
+    pub user_data: String,
+}
+
+/// Why auth failed (reported to the app as a subscription error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthFailure {
+    /// HTTP status from an endpoint, if any.
+    pub status: Option<u16>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for AuthFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.status {
+            Some(s) => write!(f, "auth failed ({s}): {}", self.message),
+            None => write!(f, "auth failed: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for AuthFailure {}
+
+fn failure(status: Option<u16>, message: impl Into<String>) -> AuthFailure {
+    AuthFailure {
+        status,
+        message: message.into(),
+    }
+}
+
+/// Something that signs subscriptions (and optionally sign-ins) for a socket.
+pub trait Authorizer {
+    /// Authorizes `socket_id` on `channel`.
+    fn authorize(&mut self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure>;
+    /// Signs in `socket_id`.
+    fn authenticate_user(&mut self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
+        let _ = socket_id;
+        Err(failure(None, "this authorizer does not sign users in"))
+    }
+}
+
+/// Signs locally with the app secret (for servers, trusted devices and tests).
+#[derive(Debug, Clone)]
+pub struct LocalSigner {
+    key: String,
+    secret: String,
+    /// `channel_data` for presence channels (JSON with `user_id`).
+    pub channel_data: Option<String>,
+    /// `user_data` for sign-in (JSON with `id`).
+    pub user_data: Option<String>,
+}
+
+impl LocalSigner {
+    /// A signer for an app.
+    pub fn new(key: &str, secret: &str) -> Self {
+        LocalSigner {
+            key: key.to_owned(),
+            secret: secret.to_owned(),
+            channel_data: None,
+            user_data: None,
+        }
+    }
+}
+
+impl Authorizer for LocalSigner {
+    fn authorize(&mut self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
+        let creds = Credentials::new(&self.key, &self.secret);
+        let name =
+            ChannelName::with_max_len(channel, 200).map_err(|e| failure(None, e.to_string()))?;
+        let socket = SocketId::new(socket_id).map_err(|e| failure(None, e.to_string()))?;
+        let data = if name.kind().is_presence() {
+            Some(
+                self.channel_data
+                    .clone()
+                    .ok_or_else(|| failure(None, "presence needs channel_data"))?,
+            )
+        } else {
+            None
+        };
+        let mut out = vec![0u8; self.key.len() + 80];
+        let auth = creds
+            .channel_auth(&mut out, socket, name, data.as_deref())
+            .map_err(|e| failure(None, e.to_string()))?;
+        Ok(ChannelAuth {
+            auth: auth.to_owned(),
+            channel_data: data,
+        })
+    }
+
+    fn authenticate_user(&mut self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
+        let creds = Credentials::new(&self.key, &self.secret);
+        let socket = SocketId::new(socket_id).map_err(|e| failure(None, e.to_string()))?;
+        let user_data = self
+            .user_data
+            .clone()
+            .ok_or_else(|| failure(None, "sign-in needs user_data"))?;
+        let mut out = vec![0u8; self.key.len() + 80];
+        let auth = creds
+            .user_auth(&mut out, socket, &user_data)
+            .map_err(|e| failure(None, e.to_string()))?;
+        Ok(UserAuth {
+            auth: auth.to_owned(),
+            user_data,
+        })
+    }
+}
+
+/// Answers from a closure.
+pub struct CallbackAuthorizer<F>(pub F);
+
+impl<F: FnMut(&str, &str) -> Result<ChannelAuth, AuthFailure>> Authorizer
+    for CallbackAuthorizer<F>
+{
+    fn authorize(&mut self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
+        (self.0)(socket_id, channel)
+    }
+}
+
+/// Parses `http(s)://host[:port]/path`.
+pub fn parse_url(url: &str) -> Result<(Endpoint, String), String> {
+    let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return Err(format!("{url}: only http:// and https:// URLs"));
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().map_err(|_| format!("{url}: bad port"))?),
+        None => (authority, if tls { 443 } else { 80 }),
+    };
+    if host.is_empty() {
+        return Err(format!("{url}: no host"));
+    }
+    Ok((
+        Endpoint {
+            tls,
+            host: host.to_owned(),
+            port,
+        },
+        path.to_owned(),
+    ))
+}
+
+/// POSTs `socket_id` and `channel_name` as a form to an auth endpoint, as pusher-js does, and
+/// reads `{"auth": .., "channel_data"?: ..}`.
+pub struct HttpAuthorizer {
+    endpoint: Endpoint,
+    path: String,
+    user_endpoint: Option<(Endpoint, String)>,
+    tls: Arc<ClientConfig>,
+    /// Extra form parameters.
+    pub params: Vec<(String, String)>,
+    /// Extra headers (e.g. `Authorization`).
+    pub headers: Vec<(String, String)>,
+    /// Request timeout.
+    pub timeout: Duration,
+}
+
+impl HttpAuthorizer {
+    /// An authorizer for `url` (the channel endpoint, e.g. `http://localhost:3000/pusher/auth`).
+    pub fn new(url: &str) -> Result<Self, String> {
+        let (endpoint, path) = parse_url(url)?;
+        Ok(HttpAuthorizer {
+            endpoint,
+            path,
+            user_endpoint: None,
+            tls: crate::net::tls_config(None).map_err(|e| e.to_string())?,
+            params: Vec::new(),
+            headers: Vec::new(),
+            timeout: Duration::from_secs(10),
+        })
+    }
+
+    /// Also sign users in at `url` (e.g. `/pusher/user-auth`).
+    pub fn with_user_endpoint(mut self, url: &str) -> Result<Self, String> {
+        self.user_endpoint = Some(parse_url(url)?);
+        Ok(self)
+    }
+
+    fn post(
+        &self,
+        ep: &Endpoint,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Result<String, AuthFailure> {
+        let mut body = String::new();
+        let extra = self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        for (k, v) in form.iter().copied().chain(extra) {
+            if !body.is_empty() {
+                body.push('&');
+            }
+            body.push_str(&form_encode(k));
+            body.push('=');
+            body.push_str(&form_encode(v));
+        }
+        let mut headers: Vec<(&str, &str)> =
+            vec![("Content-Type", "application/x-www-form-urlencoded")];
+        headers.extend(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let resp = http::request(
+            ep,
+            &self.tls,
+            None,
+            self.timeout,
+            "POST",
+            path,
+            &headers,
+            body.as_bytes(),
+        )
+        .map_err(|e| failure(None, e.to_string()))?;
+        if resp.status != 200 {
+            return Err(failure(
+                Some(resp.status),
+                String::from_utf8_lossy(&resp.body).into_owned(),
+            ));
+        }
+        String::from_utf8(resp.body).map_err(|_| failure(Some(200), "response is not UTF-8"))
+    }
+}
+
+fn json(body: &str) -> Result<Value<'_>, AuthFailure> {
+    Value::parse(body).map_err(|e| failure(Some(200), format!("response is not JSON: {e}")))
+}
+
+fn string_field(v: &Value<'_>, name: &str) -> Option<String> {
+    let raw = v.get(name)?.as_raw_str()?;
+    let mut out = vec![0u8; raw.raw().len()];
+    raw.unescape_into(&mut out).ok().map(str::to_owned)
+}
+
+impl Authorizer for HttpAuthorizer {
+    fn authorize(&mut self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
+        let body = self.post(
+            &self.endpoint,
+            &self.path,
+            &[("socket_id", socket_id), ("channel_name", channel)],
+        )?;
+        let v = json(&body)?;
+        let auth =
+            string_field(&v, "auth").ok_or_else(|| failure(Some(200), "no auth in response"))?;
+        Ok(ChannelAuth {
+            auth,
+            channel_data: string_field(&v, "channel_data"),
+        })
+    }
+
+    fn authenticate_user(&mut self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
+        let (ep, path) = self
+            .user_endpoint
+            .clone()
+            .ok_or_else(|| failure(None, "no user auth endpoint"))?;
+        let body = self.post(&ep, &path, &[("socket_id", socket_id)])?;
+        let v = json(&body)?;
+        let auth =
+            string_field(&v, "auth").ok_or_else(|| failure(Some(200), "no auth in response"))?;
+        let user_data = string_field(&v, "user_data")
+            .ok_or_else(|| failure(Some(200), "no user_data in response"))?;
+        Ok(UserAuth { auth, user_data })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let (ep, path) = parse_url("http://127.0.0.1:3000/pusher/auth").unwrap();
+        assert_eq!(
+            (ep.tls, ep.host.as_str(), ep.port, path.as_str()),
+            (false, "127.0.0.1", 3000, "/pusher/auth")
+        );
+        let (ep, path) = parse_url("https://KEY:SECRET@api.example.com/apps/1").unwrap();
+        assert_eq!(
+            (ep.tls, ep.host.as_str(), ep.port, path.as_str()),
+            (true, "api.example.com", 443, "/apps/1")
+        );
+        assert!(parse_url("ftp://x").is_err());
+    }
+
+    #[test]
+    fn local_signer_matches_the_docs_vector() {
+        let mut s = LocalSigner::new("278d425bdf160c739803", "7ad3773142a6692b25b8");
+        let a = s.authorize("1234.1234", "private-foobar").unwrap();
+        assert_eq!(
+            a.auth,
+            "278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"
+        );
+        assert!(s.authorize("1234.1234", "presence-x").is_err());
+    }
+}

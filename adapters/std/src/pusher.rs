@@ -1,0 +1,454 @@
+//! A friendly client in the spirit of pusher-js: subscribe, bind handlers to events per
+//! channel or globally, watch connection states. Auth requests are answered by the
+//! configured [`Authorizer`]. Everything runs on the caller's thread inside
+//! [`Pusher::run_for`] / [`Pusher::run_until`].
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use pusher_core::client::{Client, ClientError, Config, Event, State};
+use pusher_core::wire::message::Payload;
+
+use crate::auth::Authorizer;
+use crate::driver::Driver;
+use crate::net::NetConnector;
+
+/// Channels a [`Pusher`] can hold.
+pub const CHANNELS: usize = 32;
+/// Longest channel name it can hold.
+pub const NAME: usize = 164;
+
+/// Buffers the client works in (owned by the caller, so nothing is self-referential).
+pub struct Buffers {
+    rx: Vec<u8>,
+    tx: Vec<u8>,
+    presence: Vec<u8>,
+}
+
+impl Default for Buffers {
+    /// 64 KiB for frames, 16 KiB to send, 16 KiB of presence members.
+    fn default() -> Self {
+        Buffers::new(64 * 1024, 16 * 1024, 16 * 1024)
+    }
+}
+
+impl Buffers {
+    /// Buffers of the given sizes.
+    pub fn new(rx: usize, tx: usize, presence: usize) -> Self {
+        Buffers {
+            rx: vec![0; rx],
+            tx: vec![0; tx],
+            presence: vec![0; presence],
+        }
+    }
+}
+
+/// Where to connect.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// App key.
+    pub key: String,
+    /// WebSocket host (`ws-{cluster}.pusher.com`, or a local server).
+    pub host: String,
+    /// Port for `ws://`.
+    pub ws_port: u16,
+    /// Port for `wss://`.
+    pub wss_port: u16,
+    /// Use TLS.
+    pub tls: bool,
+    /// Extra CA certificates (PEM).
+    pub ca_pem: Option<Vec<u8>>,
+    /// Randomness for masks, keys and jitter (defaults to the clock and process id).
+    pub seed: u64,
+}
+
+impl Options {
+    /// A Pusher cluster (`mt1`, `eu`, ...) over TLS.
+    pub fn cluster(key: &str, cluster: &str) -> Self {
+        Options::host(key, &format!("ws-{cluster}.pusher.com"), 80, 443, true)
+    }
+
+    /// Any host.
+    pub fn host(key: &str, host: &str, ws_port: u16, wss_port: u16, tls: bool) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id()).rotate_left(32);
+        Options {
+            key: key.to_owned(),
+            host: host.to_owned(),
+            ws_port,
+            wss_port,
+            tls,
+            ca_pem: None,
+            seed,
+        }
+    }
+}
+
+/// An event as handlers see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventData<'e> {
+    /// Event name.
+    pub event: &'e str,
+    /// Channel, if any.
+    pub channel: Option<&'e str>,
+    /// Payload (decoded JSON text, or plain text).
+    pub data: Option<&'e str>,
+    /// Sender's user id (presence client events).
+    pub user_id: Option<&'e str>,
+}
+
+type Handler<'a> = Box<dyn FnMut(&EventData<'_>) + 'a>;
+type StateHandler<'a> = Box<dyn FnMut(State, State) + 'a>;
+type ErrorHandler<'a> = Box<dyn FnMut(&str) + 'a>;
+
+/// The client.
+pub struct Pusher<'a> {
+    driver: Driver<'a, NetConnector, CHANNELS, NAME>,
+    authorizer: Option<Box<dyn Authorizer + 'a>>,
+    handlers: Vec<(Option<String>, Option<String>, Handler<'a>)>,
+    state_handlers: Vec<StateHandler<'a>>,
+    error_handlers: Vec<ErrorHandler<'a>>,
+    host_header: String,
+}
+
+/// Work owed after an event's borrow ends.
+enum Owed {
+    Auth { channel: String, socket_id: String },
+    Signin { socket_id: String },
+}
+
+impl<'a> Pusher<'a> {
+    /// A client for `options`, working in `buffers`. Call [`Pusher::connect`] to start.
+    pub fn new(options: &Options, buffers: &'a mut Buffers) -> io::Result<Self> {
+        let default_port = if options.tls {
+            options.wss_port == 443
+        } else {
+            options.ws_port == 80
+        };
+        let port = if options.tls {
+            options.wss_port
+        } else {
+            options.ws_port
+        };
+        let host_header = if default_port {
+            options.host.clone()
+        } else {
+            format!("{}:{}", options.host, port)
+        };
+        // The client config borrows the key and host for 'a; leak two short strings per
+        // client (never freed, so clients are meant to live long).
+        let key: &'a str = Box::leak(options.key.clone().into_boxed_str());
+        let host: &'a str = Box::leak(host_header.clone().into_boxed_str());
+        let mut config = Config::new(key, host);
+        config.use_tls = options.tls;
+        config.max_message = buffers.rx.len().saturating_sub(16);
+        let client = Client::new(
+            config,
+            &mut buffers.rx,
+            &mut buffers.tx,
+            &mut buffers.presence,
+            options.seed,
+        );
+        let connector = NetConnector {
+            host: options.host.clone(),
+            ws_port: options.ws_port,
+            wss_port: options.wss_port,
+            timeout: Duration::from_secs(10),
+            tls: crate::net::tls_config(options.ca_pem.as_deref())?,
+        };
+        Ok(Pusher {
+            driver: Driver::new(client, connector),
+            authorizer: None,
+            handlers: Vec::new(),
+            state_handlers: Vec::new(),
+            error_handlers: Vec::new(),
+            host_header,
+        })
+    }
+
+    /// Who answers auth requests for private and presence channels (and sign-ins).
+    pub fn set_authorizer(&mut self, authorizer: impl Authorizer + 'a) {
+        self.authorizer = Some(Box::new(authorizer));
+    }
+
+    /// The `Host` the client connects to.
+    pub fn host(&self) -> &str {
+        &self.host_header
+    }
+
+    /// Starts connecting (and reconnecting, until [`Pusher::disconnect`]).
+    pub fn connect(&mut self) {
+        let now = self.driver.now();
+        self.driver.client().connect(now);
+    }
+
+    /// Disconnects on purpose.
+    pub fn disconnect(&mut self) {
+        let now = self.driver.now();
+        self.driver.client().disconnect(now);
+        self.driver.step(Duration::from_millis(1));
+    }
+
+    /// Subscribes to a channel.
+    pub fn subscribe(&mut self, channel: &str) -> Result<(), ClientError> {
+        self.driver.client().subscribe(channel)
+    }
+
+    /// Unsubscribes.
+    pub fn unsubscribe(&mut self, channel: &str) -> Result<(), ClientError> {
+        self.driver.client().unsubscribe(channel)
+    }
+
+    /// Calls `f` for `event` on `channel` (or on any channel when `None`).
+    pub fn bind(&mut self, channel: Option<&str>, event: &str, f: impl FnMut(&EventData<'_>) + 'a) {
+        self.handlers.push((
+            channel.map(str::to_owned),
+            Some(event.to_owned()),
+            Box::new(f),
+        ));
+    }
+
+    /// Calls `f` for every event.
+    pub fn bind_global(&mut self, f: impl FnMut(&EventData<'_>) + 'a) {
+        self.handlers.push((None, None, Box::new(f)));
+    }
+
+    /// Calls `f(previous, current)` on every state change.
+    pub fn on_state_change(&mut self, f: impl FnMut(State, State) + 'a) {
+        self.state_handlers.push(Box::new(f));
+    }
+
+    /// Calls `f` with a description of every error (server errors, auth failures,
+    /// disconnections).
+    pub fn on_error(&mut self, f: impl FnMut(&str) + 'a) {
+        self.error_handlers.push(Box::new(f));
+    }
+
+    /// Asks to sign in (the authorizer answers).
+    pub fn signin(&mut self) {
+        self.driver.client().signin();
+    }
+
+    /// Triggers a client event (`client-*` on a subscribed private or presence channel).
+    pub fn trigger(&mut self, channel: &str, event: &str, json: &str) -> Result<(), ClientError> {
+        self.driver
+            .client()
+            .trigger(channel, event, Payload::Json(json))
+    }
+
+    /// The connection state.
+    pub fn state(&mut self) -> State {
+        self.driver.client().state()
+    }
+
+    /// The socket id, when connected.
+    pub fn socket_id(&mut self) -> Option<String> {
+        self.driver.client().socket_id().map(str::to_owned)
+    }
+
+    /// The core client, for everything else (presence members, channel states...).
+    pub fn client(&mut self) -> &mut Client<'a, CHANNELS, NAME> {
+        self.driver.client()
+    }
+
+    /// Runs the connection for `duration`, dispatching events to handlers.
+    pub fn run_for(&mut self, duration: Duration) {
+        let end = Instant::now() + duration;
+        self.run_until(|_| Instant::now() >= end, duration);
+    }
+
+    /// Runs until `done` returns true (checked after every step) or `limit` passes. Returns
+    /// whether `done` was satisfied.
+    pub fn run_until(&mut self, mut done: impl FnMut(&mut Self) -> bool, limit: Duration) -> bool {
+        let end = Instant::now() + limit;
+        loop {
+            self.dispatch();
+            if done(self) {
+                return true;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.driver.step(left.min(Duration::from_millis(100)));
+        }
+    }
+
+    fn dispatch(&mut self) {
+        loop {
+            let Some(ev) = self.driver.client().poll_event() else {
+                return;
+            };
+            let owed = match ev {
+                Event::StateChanged { previous, current } => {
+                    log::info!("state {previous:?} -> {current:?}");
+                    for h in &mut self.state_handlers {
+                        h(previous, current);
+                    }
+                    None
+                }
+                Event::AuthRequired { channel, socket_id } => Some(Owed::Auth {
+                    channel: channel.to_owned(),
+                    socket_id: socket_id.to_owned(),
+                }),
+                Event::SigninRequired { socket_id } => Some(Owed::Signin {
+                    socket_id: socket_id.to_owned(),
+                }),
+                Event::Message {
+                    event,
+                    channel,
+                    data,
+                    user_id,
+                } => {
+                    call(
+                        &mut self.handlers,
+                        &EventData {
+                            event,
+                            channel,
+                            data,
+                            user_id,
+                        },
+                    );
+                    None
+                }
+                Event::Subscribed { channel } => {
+                    let e = EventData {
+                        event: "pusher:subscription_succeeded",
+                        channel: Some(channel),
+                        data: None,
+                        user_id: None,
+                    };
+                    call(&mut self.handlers, &e);
+                    None
+                }
+                Event::MemberAdded {
+                    channel, id, info, ..
+                } => {
+                    let e = EventData {
+                        event: "pusher:member_added",
+                        channel: Some(channel),
+                        data: Some(info),
+                        user_id: Some(id),
+                    };
+                    call(&mut self.handlers, &e);
+                    None
+                }
+                Event::SignedIn { user_data } => {
+                    let e = EventData {
+                        event: "pusher:signin_success",
+                        channel: None,
+                        data: Some(user_data.raw()),
+                        user_id: None,
+                    };
+                    call(&mut self.handlers, &e);
+                    None
+                }
+                Event::MemberRemoved { channel, id } => {
+                    let e = EventData {
+                        event: "pusher:member_removed",
+                        channel: Some(channel),
+                        data: None,
+                        user_id: Some(id),
+                    };
+                    call(&mut self.handlers, &e);
+                    None
+                }
+                other => {
+                    let text = match other {
+                        Event::Error { code, message } => {
+                            Some(format!("pusher:error {code:?}: {}", message.raw()))
+                        }
+                        Event::SubscriptionError { channel, status } => {
+                            Some(format!("subscription error on {channel}: {status:?}"))
+                        }
+                        Event::Disconnected {
+                            problem,
+                            retry,
+                            retry_in,
+                        } => Some(format!(
+                            "disconnected: {problem} (retry {retry:?} in {retry_in:?})"
+                        )),
+                        Event::Malformed(e) => Some(format!("malformed message: {e}")),
+                        Event::GaveUp => Some("gave up reconnecting".to_owned()),
+                        Event::PresenceOverflow { channel } => {
+                            Some(format!("presence store full on {channel}"))
+                        }
+                        _ => None,
+                    };
+                    if let Some(t) = text {
+                        log::warn!("{t}");
+                        for h in &mut self.error_handlers {
+                            h(&t);
+                        }
+                    }
+                    None
+                }
+            };
+            match owed {
+                None => {}
+                Some(Owed::Auth { channel, socket_id }) => self.answer_auth(&channel, &socket_id),
+                Some(Owed::Signin { socket_id }) => self.answer_signin(&socket_id),
+            }
+        }
+    }
+
+    fn answer_auth(&mut self, channel: &str, socket_id: &str) {
+        let answer = match self.authorizer.as_mut() {
+            Some(a) => a.authorize(socket_id, channel),
+            None => Err(crate::auth::AuthFailure {
+                status: None,
+                message: "no authorizer configured".into(),
+            }),
+        };
+        let result = match answer {
+            Ok(a) => self.driver.client().provide_auth(
+                channel,
+                socket_id,
+                &a.auth,
+                a.channel_data.as_deref(),
+            ),
+            Err(e) => {
+                log::warn!("auth for {channel}: {e}");
+                for h in &mut self.error_handlers {
+                    h(&e.to_string());
+                }
+                self.driver.client().auth_failed(channel, socket_id)
+            }
+        };
+        if let Err(e) = result {
+            log::warn!("auth answer for {channel} not used: {e}");
+        }
+    }
+
+    fn answer_signin(&mut self, socket_id: &str) {
+        let answer = match self.authorizer.as_mut() {
+            Some(a) => a.authenticate_user(socket_id),
+            None => return,
+        };
+        match answer {
+            Ok(u) => {
+                if let Err(e) =
+                    self.driver
+                        .client()
+                        .provide_user_auth(socket_id, &u.auth, &u.user_data)
+                {
+                    log::warn!("sign-in answer not used: {e}");
+                }
+            }
+            Err(e) => log::warn!("sign-in: {e}"),
+        }
+    }
+}
+
+/// Calls the handlers bound to this event's channel and name.
+fn call(handlers: &mut [(Option<String>, Option<String>, Handler<'_>)], e: &EventData<'_>) {
+    for (c, name, h) in handlers {
+        let channel_ok = c.as_deref().is_none_or(|c| Some(c) == e.channel);
+        let event_ok = name.as_deref().is_none_or(|n| n == e.event);
+        if channel_ok && event_ok {
+            h(e);
+        }
+    }
+}

@@ -1,0 +1,528 @@
+//! The REST server library, mirroring the official Ruby library: trigger (1-100 channels,
+//! socket exclusion, `info`), batch trigger, channel and user queries, sending to users,
+//! terminating user connections, auth for channels and users, and webhooks.
+//!
+//! Requests are built and signed by `pusher-core`; limits and names are checked before
+//! anything is sent. Errors follow the Ruby split: configuration, validation, authentication
+//! (401), HTTP (any other non-2xx status, with the body) and transport.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pusher_core::auth::Credentials;
+use pusher_core::rest::{self as signing, BatchEvent, Request};
+use pusher_core::webhook::{self, Webhook};
+use pusher_core::{ChannelName, EventName, SocketId, UserId};
+use rustls::ClientConfig;
+
+use crate::auth::parse_url;
+use crate::http::{self, Endpoint, Proxy};
+
+/// A REST error.
+#[derive(Debug)]
+pub enum Error {
+    /// Bad configuration (URL, credentials).
+    Config(String),
+    /// The request breaks a rule (names, limits) and was not sent.
+    Invalid(String),
+    /// The server refused the credentials or signature (HTTP 401).
+    Auth {
+        /// Response body.
+        body: String,
+    },
+    /// Any other non-success status.
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// Response body.
+        body: String,
+    },
+    /// The connection failed or timed out.
+    Transport(std::io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(m) => write!(f, "configuration: {m}"),
+            Error::Invalid(m) => write!(f, "invalid request: {m}"),
+            Error::Auth { body } => write!(f, "authentication failed (401): {body}"),
+            Error::Http { status, body } => write!(f, "HTTP {status}: {body}"),
+            Error::Transport(e) => write!(f, "transport: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn invalid(e: impl fmt::Display) -> Error {
+    Error::Invalid(e.to_string())
+}
+
+/// Where and as whom to talk to the REST API.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Numeric app id.
+    pub app_id: String,
+    /// App key.
+    pub key: String,
+    /// App secret.
+    pub secret: String,
+    /// API host, port and scheme.
+    pub endpoint: Endpoint,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Optional HTTP proxy.
+    pub proxy: Option<Proxy>,
+    /// Extra CA certificates (PEM) for https.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl Config {
+    /// Credentials for the `mt1` cluster over https.
+    pub fn new(app_id: &str, key: &str, secret: &str) -> Self {
+        Config {
+            app_id: app_id.to_owned(),
+            key: key.to_owned(),
+            secret: secret.to_owned(),
+            endpoint: Endpoint {
+                tls: true,
+                host: "api-mt1.pusher.com".into(),
+                port: 443,
+            },
+            timeout: Duration::from_secs(10),
+            proxy: None,
+            ca_pem: None,
+        }
+    }
+
+    /// Uses `api-{cluster}.pusher.com`.
+    pub fn cluster(mut self, cluster: &str) -> Self {
+        self.endpoint.host = format!("api-{cluster}.pusher.com");
+        self
+    }
+
+    /// Uses another server (soketi, a proxy, a test host).
+    pub fn host(mut self, host: &str, port: u16, tls: bool) -> Self {
+        self.endpoint = Endpoint {
+            tls,
+            host: host.to_owned(),
+            port,
+        };
+        self
+    }
+
+    /// Parses `http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID`.
+    pub fn from_url(url: &str) -> Result<Self, Error> {
+        let (endpoint, path) = parse_url(url).map_err(Error::Config)?;
+        let after_scheme = url.split_once("://").map_or("", |(_, r)| r);
+        let userinfo = after_scheme
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .rsplit_once('@')
+            .map(|(u, _)| u);
+        let (key, secret) = userinfo
+            .and_then(|u| u.split_once(':'))
+            .ok_or_else(|| Error::Config("URL needs KEY:SECRET@".into()))?;
+        let app_id = path
+            .strip_prefix("/apps/")
+            .map(|s| s.trim_end_matches('/'))
+            .filter(|s| !s.is_empty() && !s.contains('/'))
+            .ok_or_else(|| Error::Config("URL path must be /apps/APP_ID".into()))?;
+        let mut cfg = Config::new(app_id, key, secret);
+        cfg.endpoint = endpoint;
+        Ok(cfg)
+    }
+
+    /// Reads `PUSHER_URL`.
+    pub fn from_env() -> Result<Self, Error> {
+        let url = std::env::var("PUSHER_URL")
+            .map_err(|_| Error::Config("PUSHER_URL is not set".into()))?;
+        Self::from_url(&url)
+    }
+}
+
+/// One event of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchItem {
+    /// Channel.
+    pub channel: String,
+    /// Event name.
+    pub event: String,
+    /// Data string.
+    pub data: String,
+    /// Socket to exclude.
+    pub socket_id: Option<String>,
+}
+
+/// An event of a verified webhook, owned.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WebhookEvent {
+    /// `channel_occupied`, `member_added`, `client_event`, ...
+    pub name: String,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Client event name.
+    pub event: Option<String>,
+    /// Client event data.
+    pub data: Option<String>,
+    /// Sender socket.
+    pub socket_id: Option<String>,
+    /// User id.
+    pub user_id: Option<String>,
+}
+
+/// A REST client. Independent instances share nothing.
+pub struct Rest {
+    config: Config,
+    tls: Arc<ClientConfig>,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn unescaped(raw: Option<pusher_core::wire::json::RawStr<'_>>) -> Option<String> {
+    let raw = raw?;
+    let mut out = vec![0u8; raw.raw().len()];
+    raw.unescape_into(&mut out).ok().map(str::to_owned)
+}
+
+impl Rest {
+    /// A client for `config`.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        let tls = crate::net::tls_config(config.ca_pem.as_deref())
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(Rest { config, tls })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn credentials(&self) -> Credentials<'_> {
+        Credentials::new(&self.config.key, &self.config.secret)
+    }
+
+    /// The signed query string for any request (`timestamp` in Unix seconds).
+    pub fn signed_query(
+        &self,
+        method: &str,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<&[u8]>,
+        timestamp: u64,
+    ) -> Result<String, Error> {
+        let req = Request {
+            method,
+            path,
+            params,
+            body,
+            timestamp,
+        };
+        let mut out = vec![
+            0u8;
+            1024 + params
+                .iter()
+                .map(|(k, v)| (k.len() + v.len()) * 3 + 2)
+                .sum::<usize>()
+        ];
+        let q = signing::write_query(&mut out, &self.credentials(), &req).map_err(invalid)?;
+        Ok(q.to_owned())
+    }
+
+    /// Sends a signed request to `/apps/{id}{suffix}` and returns the response body.
+    pub fn request(
+        &self,
+        method: &str,
+        suffix: &str,
+        params: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<String, Error> {
+        let path = format!("/apps/{}{}", self.config.app_id, suffix);
+        let query = self.signed_query(method, &path, params, body, now_secs())?;
+        let mut headers = vec![(
+            "X-Pusher-Library",
+            concat!("pusher-rs ", env!("CARGO_PKG_VERSION")),
+        )];
+        if body.is_some() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        let resp = http::request(
+            &self.config.endpoint,
+            &self.tls,
+            self.config.proxy.as_ref(),
+            self.config.timeout,
+            method,
+            &format!("{path}?{query}"),
+            &headers,
+            body.unwrap_or(&[]),
+        )
+        .map_err(Error::Transport)?;
+        let text = String::from_utf8_lossy(&resp.body).into_owned();
+        match resp.status {
+            200..=299 => Ok(text),
+            401 => Err(Error::Auth { body: text }),
+            status => Err(Error::Http { status, body: text }),
+        }
+    }
+
+    /// Triggers `event` on 1 to 100 channels. `data` is sent as is (JSON text, usually);
+    /// `socket_id` excludes that connection; `info` asks for channel attributes.
+    pub fn trigger_with(
+        &self,
+        channels: &[&str],
+        event: &str,
+        data: &str,
+        socket_id: Option<&str>,
+        info: Option<&str>,
+    ) -> Result<String, Error> {
+        let names = channels
+            .iter()
+            .map(|c| ChannelName::with_max_len(c, 200))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        let ev = EventName::new(event).map_err(invalid)?;
+        let socket = socket_id.map(SocketId::new).transpose().map_err(invalid)?;
+        let mut body =
+            vec![0u8; data.len() * 6 + channels.iter().map(|c| c.len() + 3).sum::<usize>() + 512];
+        let n = signing::write_trigger_body(&mut body, &names, ev, data, socket, info)
+            .map_err(invalid)?;
+        self.request("POST", "/events", &[], Some(&body[..n]))
+    }
+
+    /// Triggers `event` on channels.
+    pub fn trigger(&self, channels: &[&str], event: &str, data: &str) -> Result<String, Error> {
+        self.trigger_with(channels, event, data, None, None)
+    }
+
+    /// Triggers up to 10 events in one request.
+    pub fn trigger_batch(&self, items: &[BatchItem]) -> Result<String, Error> {
+        let mut events = Vec::with_capacity(items.len());
+        for it in items {
+            events.push(BatchEvent {
+                channel: ChannelName::with_max_len(&it.channel, 200).map_err(invalid)?,
+                event: EventName::new(&it.event).map_err(invalid)?,
+                data: &it.data,
+                socket_id: it
+                    .socket_id
+                    .as_deref()
+                    .map(SocketId::new)
+                    .transpose()
+                    .map_err(invalid)?,
+                info: None,
+            });
+        }
+        let size = items
+            .iter()
+            .map(|i| i.data.len() * 6 + i.channel.len() + i.event.len() + 128)
+            .sum::<usize>()
+            + 64;
+        let mut body = vec![0u8; size];
+        let n = signing::write_batch_body(&mut body, &events).map_err(invalid)?;
+        self.request("POST", "/batch_events", &[], Some(&body[..n]))
+    }
+
+    /// `GET /channels`, optionally filtered by prefix and with `info` attributes.
+    pub fn channels(&self, prefix: Option<&str>, info: Option<&str>) -> Result<String, Error> {
+        let mut params = Vec::new();
+        if let Some(p) = prefix {
+            params.push(("filter_by_prefix", p));
+        }
+        if let Some(i) = info {
+            params.push(("info", i));
+        }
+        self.request("GET", "/channels", &params, None)
+    }
+
+    /// `GET /channels/{name}` with optional `info` attributes.
+    pub fn channel(&self, name: &str, info: Option<&str>) -> Result<String, Error> {
+        ChannelName::with_max_len(name, 200).map_err(invalid)?;
+        let params: Vec<(&str, &str)> = info.map(|i| ("info", i)).into_iter().collect();
+        self.request("GET", &format!("/channels/{name}"), &params, None)
+    }
+
+    /// `GET /channels/{name}/users` of a presence channel.
+    pub fn users(&self, name: &str) -> Result<String, Error> {
+        let c = ChannelName::with_max_len(name, 200).map_err(invalid)?;
+        if !c.kind().is_presence() {
+            return Err(Error::Invalid(
+                "users are listed for presence channels only".into(),
+            ));
+        }
+        self.request("GET", &format!("/channels/{name}/users"), &[], None)
+    }
+
+    /// Sends an event to every connection signed in as `user_id`.
+    pub fn send_to_user(&self, user_id: &str, event: &str, data: &str) -> Result<String, Error> {
+        UserId::new(user_id).map_err(invalid)?;
+        self.trigger(&[&format!("#server-to-user-{user_id}")], event, data)
+    }
+
+    /// Closes every connection signed in as `user_id`.
+    pub fn terminate_user_connections(&self, user_id: &str) -> Result<String, Error> {
+        UserId::new(user_id).map_err(invalid)?;
+        self.request(
+            "POST",
+            &format!("/users/{user_id}/terminate_connections"),
+            &[],
+            Some(b"{}"),
+        )
+    }
+
+    /// The JSON an auth endpoint returns for a private or presence channel.
+    pub fn authorize_channel(
+        &self,
+        socket_id: &str,
+        channel: &str,
+        channel_data: Option<&str>,
+    ) -> Result<String, Error> {
+        let socket = SocketId::new(socket_id).map_err(invalid)?;
+        let name = ChannelName::with_max_len(channel, 200).map_err(invalid)?;
+        let mut out = vec![0u8; 256 + channel_data.map_or(0, |d| d.len() * 6)];
+        let json = self
+            .credentials()
+            .channel_auth_response(&mut out, socket, name, channel_data, None)
+            .map_err(invalid)?;
+        Ok(json.to_owned())
+    }
+
+    /// The JSON a user-auth endpoint returns.
+    pub fn authenticate_user(&self, socket_id: &str, user_data: &str) -> Result<String, Error> {
+        let socket = SocketId::new(socket_id).map_err(invalid)?;
+        let mut out = vec![0u8; 256 + user_data.len() * 6];
+        let json = self
+            .credentials()
+            .user_auth_response(&mut out, socket, user_data)
+            .map_err(invalid)?;
+        Ok(json.to_owned())
+    }
+
+    /// Verifies a webhook (key and signature headers against the raw body) and returns its
+    /// `time_ms` and events.
+    pub fn webhook(
+        &self,
+        key_header: &str,
+        signature_header: &str,
+        body: &[u8],
+    ) -> Result<(u64, Vec<WebhookEvent>), Error> {
+        webhook::verify(&self.credentials(), key_header, signature_header, body).map_err(|e| {
+            Error::Auth {
+                body: e.to_string(),
+            }
+        })?;
+        let text = std::str::from_utf8(body)
+            .map_err(|_| Error::Invalid("webhook body is not UTF-8".into()))?;
+        let hook = Webhook::parse(text).map_err(invalid)?;
+        let mut events = Vec::new();
+        for e in hook.events() {
+            let e = e.map_err(invalid)?;
+            events.push(WebhookEvent {
+                name: unescaped(Some(e.name)).unwrap_or_default(),
+                channel: unescaped(e.channel),
+                event: unescaped(e.event),
+                data: unescaped(e.data),
+                socket_id: unescaped(e.socket_id),
+                user_id: unescaped(e.user_id),
+            });
+        }
+        Ok((hook.time_ms, events))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_from_url() {
+        let c = Config::from_url("http://KEY:SECRET@127.0.0.1:6001/apps/123456").unwrap();
+        assert_eq!(
+            (c.key.as_str(), c.secret.as_str(), c.app_id.as_str()),
+            ("KEY", "SECRET", "123456")
+        );
+        assert_eq!(
+            (c.endpoint.host.as_str(), c.endpoint.port, c.endpoint.tls),
+            ("127.0.0.1", 6001, false)
+        );
+        assert!(matches!(
+            Config::from_url("http://host/apps/1"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            Config::from_url("http://k:s@host/nope"),
+            Err(Error::Config(_))
+        ));
+        let c = Config::new("1", "k", "s").cluster("eu");
+        assert_eq!(c.endpoint.host, "api-eu.pusher.com");
+    }
+
+    #[test]
+    fn limits_are_checked_before_sending() {
+        // Port 9 on loopback: nothing is ever sent, because validation fails first.
+        let rest = Rest::new(Config::new("1", "k", "s").host("127.0.0.1", 9, false)).unwrap();
+        let many: Vec<String> = (0..101).map(|i| format!("c{i}")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(matches!(
+            rest.trigger(&refs, "e", "{}"),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            rest.trigger(&["bad name"], "e", "{}"),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            rest.trigger(&["c"], "e", &"x".repeat(10_241)),
+            Err(Error::Invalid(_))
+        ));
+        let batch: Vec<BatchItem> = (0..11)
+            .map(|_| BatchItem {
+                channel: "c".into(),
+                event: "e".into(),
+                data: "{}".into(),
+                socket_id: None,
+            })
+            .collect();
+        assert!(matches!(rest.trigger_batch(&batch), Err(Error::Invalid(_))));
+        assert!(matches!(rest.users("public"), Err(Error::Invalid(_))));
+        assert!(matches!(
+            rest.trigger_with(&["c"], "e", "{}", Some("1.1:"), None),
+            Err(Error::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn auth_and_webhooks_match_the_vectors() {
+        let rest = Rest::new(Config::new(
+            "1",
+            "278d425bdf160c739803",
+            "7ad3773142a6692b25b8",
+        ))
+        .unwrap();
+        assert_eq!(
+            rest.authorize_channel("1234.1234", "private-foobar", None)
+                .unwrap(),
+            r#"{"auth":"278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"}"#
+        );
+        let rest = Rest::new(Config::new("1", "123456789", "tofu")).unwrap();
+        let body = br#"{"time_ms":1403175510755,"events":[{"channel":"test_channel","name":"channel_vacated"}]}"#;
+        let (t, events) = rest
+            .webhook(
+                "123456789",
+                "c17257e92037cd7de407ebc1ed174ceb7b2e518db127f44411b9ffc4f5b28cc5",
+                body,
+            )
+            .unwrap();
+        assert_eq!(t, 1403175510755);
+        assert_eq!(events[0].name, "channel_vacated");
+        assert!(matches!(
+            rest.webhook("123456789", "00", body),
+            Err(Error::Auth { .. })
+        ));
+    }
+}

@@ -1,0 +1,283 @@
+//! Test rig: a real soketi server on loopback and client threads reporting events.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use pusher_std::auth::LocalSigner;
+use pusher_std::pusher::{Buffers, Options, Pusher};
+use pusher_std::rest::{Config, Rest};
+
+pub const APP_ID: &str = "123456";
+pub const KEY: &str = "app-key";
+pub const SECRET: &str = "app-secret";
+
+/// Where `scripts/peers` installed the peers. A missing peer fails the test, never skips it.
+pub fn peers_dir() -> PathBuf {
+    let dir = std::env::var_os("PUSHER_PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").expect("HOME");
+            PathBuf::from(home).join(".cache/pusher-rs-peers")
+        });
+    assert!(
+        dir.join("node_modules/.bin/soketi").exists(),
+        "soketi is not installed in {}: run scripts/peers (the test script does)",
+        dir.display()
+    );
+    dir
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A soketi process on loopback.
+pub struct Soketi {
+    child: Child,
+    pub port: u16,
+    metrics: u16,
+}
+
+impl Soketi {
+    pub fn start() -> Soketi {
+        Self::start_on(free_port())
+    }
+
+    pub fn start_on(port: u16) -> Soketi {
+        Self::launch(port, false)
+    }
+
+    /// With user authentication on: connections must sign in (or are closed with 4009).
+    pub fn start_with_user_auth() -> Soketi {
+        Self::launch(free_port(), true)
+    }
+
+    fn launch(port: u16, user_auth: bool) -> Soketi {
+        let dir = peers_dir();
+        let metrics = free_port();
+        let child = Command::new(dir.join("node_modules/.bin/soketi"))
+            .arg("start")
+            .current_dir(&dir)
+            .env("SOKETI_HOST", "127.0.0.1")
+            .env("SOKETI_PORT", port.to_string())
+            .env("SOKETI_METRICS_HOST", "127.0.0.1")
+            .env("SOKETI_METRICS_SERVER_PORT", metrics.to_string())
+            .env("SOKETI_DEFAULT_APP_ID", APP_ID)
+            .env("SOKETI_DEFAULT_APP_KEY", KEY)
+            .env("SOKETI_DEFAULT_APP_SECRET", SECRET)
+            .env("SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES", "true")
+            .env(
+                "SOKETI_DEFAULT_APP_USER_AUTHENTICATION",
+                if user_auth { "true" } else { "false" },
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start soketi");
+        let s = Soketi {
+            child,
+            port,
+            metrics,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let mut r = String::new();
+                let _ = c.read_to_string(&mut r);
+                if r.contains("200") {
+                    return s;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("soketi did not start on port {port}");
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = self.metrics;
+    }
+
+    pub fn rest(&self) -> Rest {
+        Rest::new(Config::new(APP_ID, KEY, SECRET).host("127.0.0.1", self.port, false)).unwrap()
+    }
+
+    pub fn options(&self) -> Options {
+        let mut o = Options::host(KEY, "127.0.0.1", self.port, self.port, false);
+        o.seed = u64::from(self.port);
+        o
+    }
+}
+
+impl Drop for Soketi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a client thread saw, one line per event.
+pub type Log = Arc<Mutex<Vec<String>>>;
+
+pub enum Cmd {
+    Trigger(String, String, String),
+    Subscribe(String),
+    Signin,
+}
+
+/// A client running on its own thread.
+pub struct ClientThread {
+    pub log: Log,
+    pub socket_id: Arc<Mutex<Option<String>>>,
+    stop: Arc<AtomicBool>,
+    cmds: Sender<Cmd>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl ClientThread {
+    pub fn spawn(options: Options, channels: &[&str], user: Option<&str>) -> ClientThread {
+        let log: Log = Arc::default();
+        let socket_id = Arc::new(Mutex::new(None));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (cmds, rx): (Sender<Cmd>, Receiver<Cmd>) = channel();
+        let channels: Vec<String> = channels.iter().map(|s| s.to_string()).collect();
+        let user = user.map(str::to_owned);
+        let (log2, sid2, stop2) = (log.clone(), socket_id.clone(), stop.clone());
+        let handle = std::thread::spawn(move || {
+            let mut buffers = Buffers::default();
+            let mut p = Pusher::new(&options, &mut buffers).unwrap();
+            let mut signer = LocalSigner::new(KEY, SECRET);
+            if let Some(u) = &user {
+                signer.channel_data = Some(format!(
+                    r#"{{"user_id":"{u}","user_info":{{"name":"{u}"}}}}"#
+                ));
+                signer.user_data = Some(format!(r#"{{"id":"{u}"}}"#));
+            }
+            p.set_authorizer(signer);
+            let l = log2.clone();
+            p.bind_global(move |e| {
+                l.lock().unwrap().push(format!(
+                    "{} {} {} {}",
+                    e.event,
+                    e.channel.unwrap_or("-"),
+                    e.data.unwrap_or("-"),
+                    e.user_id.unwrap_or("-")
+                ));
+            });
+            let l = log2.clone();
+            p.on_state_change(move |_, cur| l.lock().unwrap().push(format!("state {cur:?}")));
+            let l = log2.clone();
+            p.on_error(move |e| l.lock().unwrap().push(format!("error {e}")));
+            for c in &channels {
+                p.subscribe(c).unwrap();
+            }
+            p.connect();
+            while !stop2.load(Ordering::Relaxed) {
+                p.run_for(Duration::from_millis(20));
+                *sid2.lock().unwrap() = p.socket_id();
+                while let Ok(cmd) = rx.try_recv() {
+                    let r = match cmd {
+                        Cmd::Trigger(c, e, d) => p.trigger(&c, &e, &d).map_err(|e| e.to_string()),
+                        Cmd::Subscribe(c) => p.subscribe(&c).map_err(|e| e.to_string()),
+                        Cmd::Signin => {
+                            p.signin();
+                            Ok(())
+                        }
+                    };
+                    if let Err(e) = r {
+                        log2.lock().unwrap().push(format!("command failed {e}"));
+                    }
+                }
+            }
+            p.disconnect();
+        });
+        ClientThread {
+            log,
+            socket_id,
+            stop,
+            cmds,
+            handle: Some(handle),
+        }
+    }
+
+    pub fn send(&self, cmd: Cmd) {
+        self.cmds.send(cmd).unwrap();
+    }
+
+    /// Waits until a log line contains `needle`.
+    pub fn wait_for(&self, needle: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(l) = self.log.lock().unwrap().iter().find(|l| l.contains(needle)) {
+                return l.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in {:#?}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn count(&self, needle: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    pub fn socket(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(s) = self.socket_id.lock().unwrap().clone() {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never connected: {:#?}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            h.join().unwrap();
+        }
+    }
+}
+
+impl Drop for ClientThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+pub fn peer_script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(name)
+}
