@@ -1,0 +1,258 @@
+//! `pusher doctor`: walks the connection step by step (DNS, TCP, TLS, upgrade,
+//! `connection_established`, ping/pong), timing each and explaining a failure.
+
+use std::io::{Read, Write};
+use std::net::ToSocketAddrs;
+use std::time::{Duration, Instant};
+
+use pusher_core::Status;
+use pusher_core::wire::event::ServerMessage;
+use pusher_core::wire::handshake::{ClientHandshake, RequestParams};
+use pusher_core::wire::message;
+use pusher_core::wire::ws::{Message, Opcode, Reader, Role, emit_frame};
+
+use crate::App;
+
+/// A plain or TLS connection.
+enum Conn {
+    Plain(std::net::TcpStream),
+    Tls(Box<dyn ReadWrite>),
+}
+
+/// Read and write, for a boxed TLS stream.
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+fn step<T>(
+    name: &str,
+    f: impl FnOnce() -> Result<(T, String), String>,
+    hint: &str,
+) -> Result<T, String> {
+    let start = Instant::now();
+    match f() {
+        Ok((v, detail)) => {
+            println!(
+                "ok    {:>6} ms  {name}: {detail}",
+                start.elapsed().as_millis()
+            );
+            Ok(v)
+        }
+        Err(e) => {
+            println!("FAIL  {:>6} ms  {name}: {e}", start.elapsed().as_millis());
+            println!("      {hint}");
+            Err(format!("{name} failed"))
+        }
+    }
+}
+
+/// Runs the checks.
+pub fn run(app: &App) -> Result<(), String> {
+    let options = app.ws_options()?;
+    let port = if options.tls {
+        options.wss_port
+    } else {
+        options.ws_port
+    };
+    let timeout = Duration::from_secs(10);
+    println!(
+        "checking {}://{}:{} with key {}",
+        if options.tls { "wss" } else { "ws" },
+        options.host,
+        port,
+        options.key
+    );
+    let addrs = step(
+        "DNS",
+        || {
+            let addrs: Vec<_> = (options.host.as_str(), port)
+                .to_socket_addrs()
+                .map_err(|e| e.to_string())?
+                .collect();
+            let shown = addrs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if addrs.is_empty() {
+                Err("no addresses".into())
+            } else {
+                Ok((addrs, shown))
+            }
+        },
+        "the host name does not resolve: check the cluster or --host",
+    )?;
+    let tcp = step(
+        "TCP",
+        || {
+            let mut last = String::from("no address");
+            for a in &addrs {
+                match std::net::TcpStream::connect_timeout(a, timeout) {
+                    Ok(s) => return Ok((s, format!("connected to {a}"))),
+                    Err(e) => last = format!("{a}: {e}"),
+                }
+            }
+            Err(last)
+        },
+        "nothing accepts connections there: a firewall, a wrong port, or the server is down",
+    )?;
+    tcp.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    let mut conn = if options.tls {
+        let tls = step(
+            "TLS",
+            || {
+                let config = pusher_std::net::tls_config(None).map_err(|e| e.to_string())?;
+                let s = pusher_std::net::tls_wrap(tcp, &options.host, config)
+                    .map_err(|e| e.to_string())?;
+                let version = s
+                    .conn
+                    .protocol_version()
+                    .map_or("?".into(), |v| format!("{v:?}"));
+                Ok((
+                    s,
+                    format!("handshake done, {version}, certificate verified"),
+                ))
+            },
+            "the TLS handshake failed: a certificate the webpki roots do not trust, or not a TLS port",
+        )?;
+        Conn::Tls(Box::new(tls))
+    } else {
+        Conn::Plain(tcp)
+    };
+    let host_header = if (options.tls && port == 443) || (!options.tls && port == 80) {
+        options.host.clone()
+    } else {
+        format!("{}:{port}", options.host)
+    };
+    let mut reader = Reader::new(vec![0u8; 64 * 1024], Role::Client, 60 * 1024);
+    step(
+        "upgrade",
+        || {
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(7, |d| d.as_nanos());
+            let hs = ClientHandshake::new(seed.to_le_bytes());
+            let params = RequestParams {
+                host: &host_header,
+                path_prefix: "",
+                app_key: &options.key,
+                client: "rust-pusher-doctor",
+                version: env!("CARGO_PKG_VERSION"),
+            };
+            let mut req = [0u8; 1024];
+            let n = hs
+                .write_request(&mut req, &params)
+                .map_err(|e| e.to_string())?;
+            conn.write_all(&req[..n]).map_err(|e| e.to_string())?;
+            loop {
+                let spare = reader.spare();
+                let got = conn.read(spare).map_err(|e| e.to_string())?;
+                if got == 0 {
+                    return Err("connection closed before the 101 answer".into());
+                }
+                reader.commit(got);
+                match hs.parse_response(reader.unread()) {
+                    Ok(Status::Partial) => continue,
+                    Ok(Status::Complete((), len)) => {
+                        reader.skip(len);
+                        return Ok((
+                            (),
+                            "101 Switching Protocols, Sec-WebSocket-Accept verified".into(),
+                        ));
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        },
+        "the server did not upgrade: wrong path or key (404), not a WebSocket endpoint, or a proxy in the way",
+    )?;
+    let mut next_text = |conn: &mut Conn| -> Result<String, String> {
+        loop {
+            loop {
+                match reader.read().map_err(|e| e.to_string())? {
+                    Some(Message::Text(t)) => return Ok(t.to_owned()),
+                    Some(Message::Close(c)) => return Err(format!("server closed: {c:?}")),
+                    Some(_) => continue,
+                    None => break,
+                }
+            }
+            let spare = reader.spare();
+            let got = conn.read(spare).map_err(|e| e.to_string())?;
+            if got == 0 {
+                return Err("connection closed".into());
+            }
+            reader.commit(got);
+        }
+    };
+    step(
+        "connection_established",
+        || {
+            let text = next_text(&mut conn)?;
+            let mut scratch = vec![0u8; text.len()];
+            match ServerMessage::decode(&text, &mut scratch).map_err(|e| e.to_string())? {
+                ServerMessage::ConnectionEstablished {
+                    socket_id,
+                    activity_timeout,
+                } => Ok((
+                    (),
+                    format!("socket_id {socket_id}, activity_timeout {activity_timeout:?} s"),
+                )),
+                ServerMessage::Error { code, message } => {
+                    Err(format!("pusher:error {code:?}: {}", message.raw()))
+                }
+                _ => Err(format!("unexpected first message: {text}")),
+            }
+        },
+        "the server refused the app: 4001 unknown app key, 4003 disabled, 4004 over quota (see the code)",
+    )?;
+    step(
+        "ping/pong",
+        || {
+            let mut frame = [0u8; 64];
+            let n = emit_frame(
+                &mut frame,
+                true,
+                Opcode::Text,
+                message::PING.as_bytes(),
+                Some([1, 2, 3, 4]),
+            )
+            .map_err(|e| e.to_string())?;
+            conn.write_all(&frame[..n]).map_err(|e| e.to_string())?;
+            loop {
+                let text = next_text(&mut conn)?;
+                let mut scratch = vec![0u8; text.len()];
+                if let Ok(ServerMessage::Pong) = ServerMessage::decode(&text, &mut scratch) {
+                    return Ok(((), "pusher:pong received".into()));
+                }
+            }
+        },
+        "no pong: the server or a proxy drops client messages",
+    )?;
+    println!("all checks passed");
+    Ok(())
+}
