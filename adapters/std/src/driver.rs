@@ -82,10 +82,16 @@ impl<'a, C: Connect, const CHANNELS: usize, const NAME: usize> Driver<'a, C, CHA
                 let read = stream
                     .set_read_timeout(wait)
                     .and_then(|()| stream.read(spare));
-                let now = self.now();
+                let now = clock(self.epoch);
                 match read {
                     Ok(0) => self.lost("closed by peer"),
-                    Ok(n) => self.client.commit_rx(n, now),
+                    Ok(n) => {
+                        log::trace!(
+                            "<< {}",
+                            String::from_utf8_lossy(spare.get(..n).unwrap_or(&[]))
+                        );
+                        self.client.commit_rx(n, now)
+                    }
                     Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
                     Err(e) => {
                         log::debug!("read failed: {:?}", e.kind());
@@ -137,7 +143,10 @@ impl<'a, C: Connect, const CHANNELS: usize, const NAME: usize> Driver<'a, C, CHA
                     failed = true;
                     break;
                 }
-                Ok(n) => self.client.consume_tx(n),
+                Ok(n) => {
+                    log::trace!(">> {} bytes (masked)", n);
+                    self.client.consume_tx(n)
+                }
                 Err(e) => {
                     log::debug!("write failed: {:?}", e.kind());
                     failed = true;
@@ -158,4 +167,9 @@ impl<'a, C: Connect, const CHANNELS: usize, const NAME: usize> Driver<'a, C, CHA
         self.stream = None;
         self.client.handle_closed(self.now());
     }
+}
+
+/// Milliseconds since `epoch` as the client's clock.
+fn clock(epoch: Instant) -> client::Instant {
+    client::Instant::from_millis(u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
 }

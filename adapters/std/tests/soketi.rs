@@ -242,3 +242,84 @@ fn server_restart_mid_session_resubscribes_everything() {
     a.wait_for("after-restart public-ch", WAIT);
     a.stop();
 }
+
+/// A pusher-js style auth endpoint (form POST), served here by our REST library's signer.
+fn auth_endpoint() -> (u16, std::thread::JoinHandle<usize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let rest = pusher_std::rest::Rest::new(pusher_std::rest::Config::new(APP_ID, KEY, SECRET))
+            .unwrap();
+        let mut served = 0;
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 2048];
+            // Read the head and the form body (Content-Length).
+            loop {
+                let n = stream.read(&mut buf).unwrap();
+                req.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&req);
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let len: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if req.len() >= head_end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&req).into_owned();
+            let form = text.split("\r\n\r\n").nth(1).unwrap();
+            let field = |k: &str| {
+                form.split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                    .map(|v| v.replace("%2D", "-"))
+                    .unwrap()
+            };
+            let (socket, channel) = (field("socket_id"), field("channel_name"));
+            let data = channel
+                .starts_with("presence-")
+                .then_some(r#"{"user_id":"endpoint-user"}"#);
+            let body = rest.authorize_channel(&socket, &channel, data).unwrap();
+            write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+                .unwrap();
+            served += 1;
+        }
+        served
+    });
+    (port, handle)
+}
+
+#[test]
+fn http_auth_endpoint_authorizes_private_and_presence() {
+    use pusher_std::auth::HttpAuthorizer;
+    use pusher_std::pusher::{Buffers, Pusher};
+    let server = Soketi::start();
+    let (port, endpoint) = auth_endpoint();
+    let mut buffers = Buffers::default();
+    let mut p = Pusher::new(&server.options(), &mut buffers).unwrap();
+    p.set_authorizer(HttpAuthorizer::new(&format!("http://127.0.0.1:{port}/pusher/auth")).unwrap());
+    p.subscribe("private-ep").unwrap();
+    p.subscribe("presence-ep").unwrap();
+    p.connect();
+    let ok = p.run_until(
+        |p| {
+            use pusher_core::client::ChannelState::Subscribed;
+            p.client().channel_state("private-ep") == Some(Subscribed)
+                && p.client().channel_state("presence-ep") == Some(Subscribed)
+        },
+        WAIT,
+    );
+    assert!(ok, "not subscribed through the auth endpoint");
+    assert_eq!(p.client().me("presence-ep"), Some("endpoint-user"));
+    assert_eq!(p.client().member_count("presence-ep"), 1);
+    p.disconnect();
+    assert_eq!(endpoint.join().unwrap(), 2);
+}

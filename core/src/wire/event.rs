@@ -397,17 +397,46 @@ pub struct Member<'b> {
 pub struct Presence<'b> {
     /// Member count as announced by the server.
     pub count: Option<u32>,
+    ids: Option<Value<'b>>,
     hash: Option<Value<'b>>,
 }
 
 impl<'b> Presence<'b> {
-    /// The members from `hash` (ids in `ids` without a `hash` entry are not listed).
+    /// The members: every id of `ids` with its `hash` entry (`null` when the server left it
+    /// out, as soketi does for members without `user_info`), or the `hash` alone when there
+    /// is no `ids` array.
     pub fn members(&self) -> impl Iterator<Item = Result<Member<'b>, EventError>> + 'b {
-        let members: Option<Members<'b>> = self.hash.and_then(|h| h.object());
-        members.into_iter().flatten().map(|m| {
+        let hash = self.hash;
+        let null = Value::parse("null").ok();
+        let listed = self.ids.and_then(|v| v.array());
+        let only_hash: Option<Members<'b>> = if listed.is_none() {
+            hash.and_then(|h| h.object())
+        } else {
+            None
+        };
+        let from_ids = listed.into_iter().flatten().map(move |id| {
+            let id = id?;
+            let id = match id.kind() {
+                Kind::String => id.as_raw_str().ok_or(EventError::Field("ids"))?,
+                Kind::Number => RawStr::new(id.raw()),
+                _ => return Err(EventError::Field("ids")),
+            };
+            let info = hash
+                .and_then(|h| h.object())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .find(|(k, _)| k.raw() == id.raw())
+                .map(|(_, v)| v)
+                .or(null)
+                .ok_or(EventError::Field("hash"))?;
+            Ok(Member { id, info })
+        });
+        let from_hash = only_hash.into_iter().flatten().map(|m| {
             let (id, info) = m?;
             Ok(Member { id, info })
-        })
+        });
+        from_ids.chain(from_hash)
     }
 }
 
@@ -585,6 +614,7 @@ impl<'b> ServerMessage<'b> {
                         .get("count")
                         .and_then(|c| c.as_u64())
                         .and_then(|c| u32::try_from(c).ok()),
+                    ids: p.get("ids").filter(|i| i.kind() == Kind::Array),
                     hash: p.get("hash").filter(|h| h.kind() == Kind::Object),
                 });
                 ServerMessage::SubscriptionSucceeded {
@@ -784,6 +814,10 @@ mod tests {
             (
                 r#"{"event":"pusher_internal:subscription_succeeded","data":"{\"presence\":{\"count\":1,\"ids\":[\"46123.486095\"],\"hash\":{\"46123.486095\":null}}}","channel":"presence-channel"}"#,
                 "presence presence-channel Some(1) 46123.486095=null",
+            ),
+            (
+                r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-s","data":"{\"presence\":{\"ids\":[\"a\",\"b\"],\"hash\":{\"b\":{\"n\":1}},\"count\":2}}"}"#,
+                r#"presence presence-s Some(2) a=null b={"n":1}"#,
             ),
             (
                 r#"{"event":"pusher:error","data":{"code":null,"message":"Invalid signature: Expected HMAC SHA256 hex digest of x"}}"#,
