@@ -323,3 +323,113 @@ fn http_auth_endpoint_authorizes_private_and_presence() {
     p.disconnect();
     assert_eq!(endpoint.join().unwrap(), 2);
 }
+
+/// A throwaway CA and a `localhost` certificate it signs (openssl CLI).
+fn certificates(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
+    std::fs::create_dir_all(dir).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=pusher-rs test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    (
+        dir.join("server.pem"),
+        dir.join("server.key"),
+        std::fs::read(dir.join("ca.pem")).unwrap(),
+    )
+}
+
+#[test]
+fn wss_and_https_with_a_custom_ca_and_verification_by_default() {
+    use pusher_std::pusher::{Buffers, Options, Pusher};
+    let dir = std::env::temp_dir().join(format!("pusher-rs-tls-{}", std::process::id()));
+    let (cert, key, ca) = certificates(&dir);
+    let server = Soketi::start_tls(&cert, &key);
+
+    // Without the CA the certificate is rejected: no connection.
+    let mut untrusted = Options::host(KEY, "localhost", server.port, server.port, true);
+    untrusted.seed = 3;
+    let mut buffers = Buffers::default();
+    let mut p = Pusher::new(&untrusted, &mut buffers).unwrap();
+    p.connect();
+    assert!(!p.run_until(
+        |p| p.state() == pusher_core::client::State::Connected,
+        Duration::from_secs(2)
+    ));
+    drop(p);
+
+    // With it: wss:// connects and https:// triggers.
+    let mut trusted = untrusted.clone();
+    trusted.ca_pem = Some(ca.clone());
+    let a = ClientThread::spawn(trusted, &["private-tls"], None);
+    a.wait_for("pusher:subscription_succeeded private-tls", WAIT);
+    let mut cfg =
+        pusher_std::rest::Config::new(APP_ID, KEY, SECRET).host("localhost", server.port, true);
+    cfg.ca_pem = Some(ca);
+    let rest = pusher_std::rest::Rest::new(cfg).unwrap();
+    rest.trigger(&["private-tls"], "secure", r#"{"tls":true}"#)
+        .unwrap();
+    a.wait_for(r#"secure private-tls {"tls":true}"#, WAIT);
+    a.stop();
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -65,10 +65,27 @@ impl Soketi {
         Self::launch(free_port(), true)
     }
 
+    /// Over TLS with the given certificate and key files.
+    pub fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> Soketi {
+        Self::launch_with(free_port(), false, Some((cert, key)))
+    }
+
     fn launch(port: u16, user_auth: bool) -> Soketi {
+        Self::launch_with(port, user_auth, None)
+    }
+
+    fn launch_with(
+        port: u16,
+        user_auth: bool,
+        tls: Option<(&std::path::Path, &std::path::Path)>,
+    ) -> Soketi {
         let dir = peers_dir();
         let metrics = free_port();
-        let child = Command::new(dir.join("node_modules/.bin/soketi"))
+        let mut cmd = Command::new(dir.join("node_modules/.bin/soketi"));
+        if let Some((cert, key)) = tls {
+            cmd.env("SOKETI_SSL_CERT", cert).env("SOKETI_SSL_KEY", key);
+        }
+        let child = cmd
             .arg("start")
             .current_dir(&dir)
             .env("SOKETI_HOST", "127.0.0.1")
@@ -93,6 +110,17 @@ impl Soketi {
             metrics,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
+        if tls.is_some() {
+            // The HTTP probe below speaks plain HTTP; for TLS wait for the port to accept.
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    std::thread::sleep(Duration::from_millis(300));
+                    return s;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            panic!("soketi (TLS) did not start on port {port}");
+        }
         while Instant::now() < deadline {
             if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) {
                 let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
