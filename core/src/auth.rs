@@ -10,18 +10,16 @@
 //!
 //! and the token is `key:hex`. The strings are fed to the MAC piece by piece, never built.
 
+use crate::buf::Bytes as _;
 use core::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::buf::{BufferTooSmall, Writer};
 use crate::name::{ChannelName, SocketId};
 use crate::wire::json::{Kind, Value, write_string};
 
-pub(crate) type HmacSha256 = Hmac<Sha256>;
+pub(crate) use crate::hmac::HmacSha256;
 
 /// Length of a hex signature.
 pub const SIGNATURE_HEX_LEN: usize = 64;
@@ -85,10 +83,11 @@ impl Signature {
     /// The lower-case hex form.
     pub fn to_hex(&self) -> [u8; SIGNATURE_HEX_LEN] {
         let mut out = [0u8; SIGNATURE_HEX_LEN];
-        for (dst, src) in out.chunks_exact_mut(8).zip(self.0.chunks_exact(4)) {
-            let mut word = [0u8; 4];
-            word.copy_from_slice(src);
-            dst.copy_from_slice(&crate::buf::hex4_swar(word));
+        for k in 0..8 {
+            let word = [0, 1, 2, 3].map(|j| self.0.get(4 * k + j).copied().unwrap_or(0));
+            if let Some(dst) = out.get_mut(8 * k..8 * k + 8) {
+                dst.copy_from(&crate::buf::hex4_swar(word));
+            }
         }
         out
     }
@@ -100,9 +99,9 @@ fn parse_hex_signature(hex: &[u8]) -> Option<[u8; 32]> {
         return None;
     }
     let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        let hi = crate::buf::hex_value(*pair.first()?)?;
-        let lo = crate::buf::hex_value(*pair.get(1)?)?;
+    for (k, o) in out.iter_mut().enumerate() {
+        let hi = crate::buf::hex_value(*hex.get(2 * k)?)?;
+        let lo = crate::buf::hex_value(*hex.get(2 * k + 1)?)?;
         *o = hi << 4 | lo;
     }
     Some(out)
@@ -141,17 +140,18 @@ impl core::error::Error for MasterKeyError {}
 
 /// Decodes a base64 encryption master key; it must be exactly 32 bytes.
 pub fn decode_master_key(b64: &str) -> Result<[u8; 32], MasterKeyError> {
-    let mut out = [0u8; 33];
-    match STANDARD.decode_slice(b64.trim_ascii(), &mut out) {
-        Ok(32) => {
-            let mut key = [0u8; 32];
-            key.copy_from_slice(&out[..32]);
-            Ok(key)
-        }
-        Ok(_) | Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
-            Err(MasterKeyError::WrongLength)
-        }
-        Err(_) => Err(MasterKeyError::NotBase64),
+    let text = b64.trim_ascii().as_bytes();
+    if let Some(key) = crate::base64::decode::<32>(text) {
+        return Ok(key);
+    }
+    // Tell a wrong length apart from bad characters.
+    let chars_ok = text
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
+    if chars_ok && !text.is_empty() && text.len().is_multiple_of(4) {
+        Err(MasterKeyError::WrongLength)
+    } else {
+        Err(MasterKeyError::NotBase64)
     }
 }
 
@@ -194,12 +194,10 @@ impl<'a> Credentials<'a> {
 
     /// Credentials from a key and a secret given as bytes.
     pub fn from_bytes(key: &'a str, secret: &[u8]) -> Self {
-        // HMAC takes keys of any length: longer ones are hashed first, so this cannot fail.
-        let mac = match HmacSha256::new_from_slice(secret) {
-            Ok(mac) => mac,
-            Err(_) => HmacSha256::new(&Default::default()),
-        };
-        Credentials { key, mac }
+        Credentials {
+            key,
+            mac: HmacSha256::new(secret),
+        }
     }
 
     /// The app key.
@@ -218,7 +216,7 @@ impl<'a> Credentials<'a> {
         for p in parts {
             mac.update(p);
         }
-        Signature(mac.finalize().into_bytes().into())
+        Signature(mac.finalize())
     }
 
     /// Checks a hex signature of `parts` in constant time. Malformed hex (wrong length,
@@ -231,7 +229,7 @@ impl<'a> Credentials<'a> {
         for p in parts {
             mac.update(p);
         }
-        mac.verify_slice(&expected).is_ok()
+        mac.verify(&expected)
     }
 
     /// The signature that authorizes `socket_id` on `channel` (with `channel_data` for
@@ -267,11 +265,13 @@ impl<'a> Credentials<'a> {
         let key = self.key.as_bytes();
         let needed = key.len() + 1 + SIGNATURE_HEX_LEN;
         let out = out.get_mut(..needed).ok_or(BufferTooSmall { needed })?;
-        let (head, hex) = out.split_at_mut(key.len());
-        head.copy_from_slice(key);
+        let Some((head, hex)) = out.split_at_mut_checked(key.len()) else {
+            return Err(BufferTooSmall { needed });
+        };
+        head.copy_from(key);
         if let Some((colon, digits)) = hex.split_first_mut() {
             *colon = b':';
-            digits.copy_from_slice(&sig.to_hex());
+            digits.copy_from(&sig.to_hex());
         }
         // The key is UTF-8 and the rest ASCII, so this check cannot fail.
         match core::str::from_utf8(out) {
@@ -346,8 +346,7 @@ impl<'a> Credentials<'a> {
             write_string(&mut w, data);
         }
         if let Some(s) = secret {
-            let mut b64 = [0u8; 44];
-            let _ = STANDARD.encode_slice(s, &mut b64);
+            let b64: [u8; 44] = crate::base64::encode(&s);
             w.push_str(r#","shared_secret":""#);
             w.push(&b64);
             w.push_byte(b'"');

@@ -77,7 +77,7 @@ impl<'a> Writer<'a> {
     pub fn push(&mut self, bytes: &[u8]) {
         let end = self.len.saturating_add(bytes.len());
         if let Some(dst) = self.buf.get_mut(self.len..end) {
-            dst.copy_from_slice(bytes);
+            dst.copy_from(bytes);
         }
         self.len = end;
     }
@@ -101,15 +101,15 @@ impl<'a> Writer<'a> {
     pub fn push_u64(&mut self, mut v: u64) {
         let mut digits = [0u8; 20];
         let mut i = digits.len();
-        loop {
+        while let Some(slot) = i.checked_sub(1).and_then(|j| digits.get_mut(j)) {
+            *slot = b'0' + (v % 10) as u8;
             i -= 1;
-            digits[i] = b'0' + (v % 10) as u8;
             v /= 10;
             if v == 0 {
                 break;
             }
         }
-        self.push(&digits[i..]);
+        self.push(digits.get(i..).unwrap_or(&[]));
     }
 
     /// Appends bytes as lower-case hex.
@@ -163,6 +163,54 @@ pub(crate) fn hex_value(c: u8) -> Option<u8> {
         b'a'..=b'f' => Some(c - b'a' + 10),
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
+    }
+}
+
+/// Panic-free slice copies: the core's only ways to move bytes, so no length check can reach
+/// a panic (the `panic-check` crate proves it at link time).
+pub(crate) trait Bytes {
+    /// Copies `src` into the start of `self`, as much as fits (call sites pass equal lengths).
+    fn copy_from(&mut self, src: &[u8]);
+    /// `copy_within`, doing nothing when a range is out of bounds (callers check first).
+    fn move_within(&mut self, src: core::ops::Range<usize>, dest: usize);
+}
+
+impl Bytes for [u8] {
+    #[inline(always)]
+    fn copy_from(&mut self, src: &[u8]) {
+        let n = self.len().min(src.len());
+        if let (Some(d), Some(s)) = (self.get_mut(..n), src.get(..n)) {
+            for (d, s) in d.iter_mut().zip(s) {
+                *d = *s;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn move_within(&mut self, src: core::ops::Range<usize>, dest: usize) {
+        let len = self.len();
+        if src.start > src.end || src.end > len || dest > len - (src.end - src.start) {
+            return;
+        }
+        let n = src.end - src.start;
+        if dest <= src.start {
+            // Moving down: copy front to back.
+            for k in 0..n {
+                if let Some(b) = self.get(src.start + k).copied()
+                    && let Some(d) = self.get_mut(dest + k)
+                {
+                    *d = b;
+                }
+            }
+        } else {
+            for k in (0..n).rev() {
+                if let Some(b) = self.get(src.start + k).copied()
+                    && let Some(d) = self.get_mut(dest + k)
+                {
+                    *d = b;
+                }
+            }
+        }
     }
 }
 

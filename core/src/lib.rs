@@ -46,8 +46,10 @@ compile_error!("features `defmt` and `log` are mutually exclusive: pick one logg
 extern crate std;
 
 pub mod auth;
+mod base64;
 mod buf;
 pub mod client;
+mod hmac;
 pub mod name;
 pub mod rest;
 pub mod webhook;

@@ -295,9 +295,13 @@ impl<'a> SocketId<'a> {
         if id.is_empty() {
             return Err(NameError::Empty);
         }
-        let (a, b) = id.split_once('.').ok_or(NameError::NotSocketId)?;
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-        if digits(a) && digits(b) {
+        // Digits, one dot, digits: checked byte by byte (no slicing).
+        let bytes = id.as_bytes();
+        let dots = bytes.iter().filter(|b| **b == b'.').count();
+        let digits_or_dot = bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+        let ends_ok = bytes.first().is_some_and(u8::is_ascii_digit)
+            && bytes.last().is_some_and(u8::is_ascii_digit);
+        if dots == 1 && digits_or_dot && ends_ok {
             Ok(SocketId(id))
         } else {
             Err(NameError::NotSocketId)

@@ -13,7 +13,6 @@
 use core::cmp::Ordering;
 use core::fmt;
 
-use hmac::Mac;
 use md5::{Digest, Md5};
 
 use crate::auth::{Credentials, Signature};
@@ -191,10 +190,9 @@ impl Derived {
         let timestamp_len = w.len();
         let mut md5 = [0u8; 32];
         if let Some(body) = req.body {
-            let digest = Md5::digest(body);
-            for (pair, b) in md5.chunks_exact_mut(2).zip(digest) {
-                pair.copy_from_slice(&crate::buf::hex_pair(b));
-            }
+            let digest: [u8; 16] = Md5::digest(body).into();
+            let mut w = Writer::new(&mut md5);
+            w.push_hex(&digest);
         }
         Derived {
             timestamp,
@@ -294,7 +292,7 @@ pub fn sign(creds: &Credentials<'_>, req: &Request<'_>) -> Result<Signature, Res
     let p = params(creds, req, &d)?;
     let mut mac = creds.keyed_mac();
     feed_string_to_sign(req, &p, |b| mac.update(b));
-    Ok(Signature(mac.finalize().into_bytes().into()))
+    Ok(Signature(mac.finalize()))
 }
 
 /// Writes the string to sign (for debugging signatures against a server's complaint).

@@ -27,8 +27,9 @@ fn opaque() -> &'static mut [u8] {
     // SAFETY: single-threaded; this is the only reference ever made to INPUT.
     let all: &'static mut [u8; 1024] = unsafe { &mut *core::ptr::addr_of_mut!(INPUT) };
     let all = black_box(all);
-    let len = black_box(all[0] as usize) % all.len();
-    &mut all[..len]
+    let len = usize::from(black_box(all.first().copied().unwrap_or(0)));
+    let len = len.min(all.len());
+    all.get_mut(..len).unwrap_or(&mut [])
 }
 
 fn text() -> &'static str {
@@ -63,13 +64,14 @@ fn main() -> ! {
     let _ = black_box(Value::parse(text()));
     let _ = black_box(Event::decode(text(), &mut scratch));
     let _ = black_box(ServerMessage::decode(text(), &mut scratch));
-    let _ = black_box(ServerMessage::decode_in_place(opaque()).map(|m| black_box(m)));
+    let _ = black_box(ServerMessage::decode_in_place(opaque()).map(black_box));
     if let Ok(ch) = ChannelName::new(text()) {
         let _ = black_box(message::subscribe(&mut out, ch, Some(text()), Some(text())));
         let _ = black_box(message::client_event(
             &mut out,
             ch,
-            EventName::new("client-x").unwrap_or_else(|_| loop {}),
+            EventName::new("client-x")
+                .unwrap_or(EventName::client("client-y").unwrap_or_else(|_| halt())),
             Payload::Json(text()),
         ));
     }
@@ -114,8 +116,11 @@ fn main() -> ! {
     c.handle_connected(now());
     let _ = c.subscribe(text());
     let bytes = opaque();
-    let n = bytes.len().min(c.rx_buffer().len());
-    c.rx_buffer()[..n].copy_from_slice(&bytes[..n]);
+    let mut n = 0;
+    for (d, s) in c.rx_buffer().iter_mut().zip(bytes.iter()) {
+        *d = *s;
+        n += 1;
+    }
     c.commit_rx(n, now());
     while let Some(e) = c.poll_event() {
         black_box(e);
@@ -135,7 +140,14 @@ fn main() -> ! {
     if black_box(n) == 3 {
         panic!("planted");
     }
-    loop {}
+    halt()
+}
+
+/// Parks the core (the program's work is done).
+fn halt() -> ! {
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 #[panic_handler]
@@ -150,5 +162,5 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
         pusher_core_panic_path_is_reachable()
     }
     #[cfg(find_panics)]
-    loop {}
+    halt()
 }

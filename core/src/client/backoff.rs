@@ -1,6 +1,7 @@
 //! Randomness from the caller's seed, and reconnect backoff with full jitter.
 
 use super::time::Duration;
+use crate::buf::Bytes as _;
 
 /// xorshift64*: a small generator for WebSocket masks, handshake keys and jitter.
 ///
@@ -38,7 +39,7 @@ impl Rng {
         let mut out = [0u8; N];
         for chunk in out.chunks_mut(8) {
             let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(v.get(..chunk.len()).unwrap_or(&[]));
+            chunk.copy_from(v.get(..chunk.len()).unwrap_or(&[]));
         }
         out
     }

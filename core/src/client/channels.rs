@@ -1,5 +1,6 @@
 //! The subscription table: fixed slots, names stored inline.
 
+use crate::buf::Bytes as _;
 use crate::name::{ChannelKind, ChannelName};
 
 /// Where a channel subscription stands.
@@ -95,9 +96,7 @@ impl<const N: usize, const NAME: usize> Table<N, NAME> {
         let i = self.slots.iter().position(|s| !s.used)?;
         let slot = self.slots.get_mut(i)?;
         *slot = Slot::EMPTY;
-        slot.name
-            .get_mut(..name.len())?
-            .copy_from_slice(name.as_bytes());
+        slot.name.get_mut(..name.len())?.copy_from(name.as_bytes());
         slot.len = len;
         slot.used = true;
         Some(i)

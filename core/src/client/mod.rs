@@ -41,6 +41,7 @@ pub use channels::ChannelState;
 pub use presence::{MAX_ID as MAX_MEMBER_ID, StoreFull};
 pub use time::{Duration, Instant};
 
+use crate::buf::Bytes as _;
 use backoff::{Backoff, Rng};
 use channels::{Due, Table};
 use presence::Store;
@@ -1114,7 +1115,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         socket
             .get_mut(..len)
             .ok_or(ClientError::NotConnected)?
-            .copy_from_slice(sid.as_bytes());
+            .copy_from(sid.as_bytes());
         let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
             .map_err(|_| ClientError::NotConnected)?;
         let name = ChannelName::with_max_len(channel, crate::name::CHANNEL_NAME_MAX_LIMIT)?;
@@ -1223,10 +1224,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         let prefix = SERVER_TO_USER_PREFIX.len();
         name.get_mut(..prefix)
             .ok_or(ClientError::NoChannelSlot)?
-            .copy_from_slice(SERVER_TO_USER_PREFIX.as_bytes());
+            .copy_from(SERVER_TO_USER_PREFIX.as_bytes());
         name.get_mut(prefix..prefix + user.as_str().len())
             .ok_or(ClientError::NoChannelSlot)?
-            .copy_from_slice(user.as_str().as_bytes());
+            .copy_from(user.as_str().as_bytes());
         let name = core::str::from_utf8(name.get(..prefix + user.as_str().len()).unwrap_or(&[]))
             .map_err(|_| ClientError::BadUserData)?;
         if let Some(old) = inner
@@ -1270,7 +1271,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         socket
             .get_mut(..len)
             .ok_or(ClientError::NotConnected)?
-            .copy_from_slice(sid.as_bytes());
+            .copy_from(sid.as_bytes());
         let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
             .map_err(|_| ClientError::NotConnected)?;
         let mut token = [0u8; 256];
@@ -1515,7 +1516,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                 let dst = out.get_mut(..payload.len()).ok_or(BufferTooSmall {
                     needed: payload.len(),
                 })?;
-                dst.copy_from_slice(payload);
+                dst.copy_from(payload);
                 Ok(payload.len())
             });
     }
@@ -1529,10 +1530,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                 .tx
                 .push_frame::<BufferTooSmall>(Opcode::Close, mask, 0, |out| {
                     let mut payload = [0u8; 2];
-                    payload.copy_from_slice(&frame.code.to_be_bytes());
+                    payload.copy_from(&frame.code.to_be_bytes());
                     out.get_mut(..2)
                         .ok_or(BufferTooSmall { needed: 2 })?
-                        .copy_from_slice(&payload);
+                        .copy_from(&payload);
                     Ok(2)
                 });
             if ok.is_ok() {
@@ -1731,7 +1732,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
             self.end(Problem::InvalidHandshake, Retry::Backoff);
             return Event::Malformed(EventError::InvalidSocketId);
         };
-        dst.copy_from_slice(id);
+        dst.copy_from(id);
         self.socket_id_len = id.len() as u8;
         self.phase = Phase::Established;
         self.attempt_deadline = None;
@@ -1773,6 +1774,6 @@ fn copy(out: &mut [u8], text: &str) -> Result<usize, BufferTooSmall> {
     let dst = out
         .get_mut(..text.len())
         .ok_or(BufferTooSmall { needed: text.len() })?;
-    dst.copy_from_slice(text.as_bytes());
+    dst.copy_from(text.as_bytes());
     Ok(text.len())
 }

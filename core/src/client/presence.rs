@@ -4,6 +4,8 @@
 //! A slot byte with the top bit set marks the record of this client's own user id (`me`).
 //! Inserting an id that exists replaces it, so a repeated `member_added` never double counts.
 
+use crate::buf::Bytes as _;
+
 /// Longest user id stored (the documented presence limit).
 pub const MAX_ID: usize = 128;
 const ME: u8 = 0x80;
@@ -71,7 +73,7 @@ impl<'a> Store<'a> {
 
     fn remove_rec(&mut self, r: Rec) {
         let end = r.at + r.size();
-        self.buf.copy_within(end..self.len, r.at);
+        self.buf.move_within(end..self.len, r.at);
         self.len -= r.size();
     }
 
@@ -90,16 +92,16 @@ impl<'a> Store<'a> {
             .buf
             .get_mut(self.len..self.len + size)
             .ok_or(StoreFull)?;
-        let (head, rest) = dst.split_at_mut(HEAD);
-        head.copy_from_slice(&[
+        let (head, rest) = dst.split_at_mut_checked(HEAD).ok_or(StoreFull)?;
+        head.copy_from(&[
             tag,
             id_len,
             info_len.to_le_bytes()[0],
             info_len.to_le_bytes()[1],
         ]);
-        let (id_dst, info_dst) = rest.split_at_mut(id.len());
-        id_dst.copy_from_slice(id);
-        info_dst.copy_from_slice(info);
+        let (id_dst, info_dst) = rest.split_at_mut_checked(id.len()).ok_or(StoreFull)?;
+        id_dst.copy_from(id);
+        info_dst.copy_from(info);
         self.len += size;
         Ok(())
     }

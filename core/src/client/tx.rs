@@ -1,6 +1,7 @@
 //! The transmit buffer: masked WebSocket frames queued for the transport.
 
 use crate::buf::BufferTooSmall;
+use crate::buf::Bytes as _;
 use crate::wire::ws::{self, Opcode};
 
 /// Room kept free for control traffic (pongs, pings, close) so that app-queued messages can
@@ -49,7 +50,7 @@ impl<'a> Tx<'a> {
     /// Moves unsent bytes to the front.
     fn compact(&mut self) {
         if self.sent > 0 {
-            self.buf.copy_within(self.sent..self.len, 0);
+            self.buf.move_within(self.sent..self.len, 0);
             self.len -= self.sent;
             self.sent = 0;
         }
@@ -92,7 +93,7 @@ impl<'a> Tx<'a> {
             return Err(BufferTooSmall { needed }.into());
         }
         // Slide the payload down to sit right after its real header, then write the header.
-        self.buf.copy_within(body_at..body_at + n, start + hl);
+        self.buf.move_within(body_at..body_at + n, start + hl);
         let head = self.buf.get_mut(start..start + hl).unwrap_or(&mut []);
         ws::emit_header(head, true, opcode, n as u64, Some(mask))?;
         if let Some(payload) = self.buf.get_mut(start + hl..start + hl + n) {

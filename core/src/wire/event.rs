@@ -250,7 +250,9 @@ impl<'b> Scratch<'b> {
             .len()
             .checked_sub(need)
             .ok_or(JsonError::BufferTooSmall { needed: need })?;
-        let (front, slot) = buf.split_at_mut(split);
+        let (front, slot) = buf
+            .split_at_mut_checked(split)
+            .ok_or(JsonError::BufferTooSmall { needed: need })?;
         self.buf = front;
         Ok(s.unescape_into(slot)?)
     }
@@ -259,7 +261,9 @@ impl<'b> Scratch<'b> {
     fn data(&mut self, sc: &mut Scanner<'b>) -> Result<&'b str, EventError> {
         let buf = core::mem::take(&mut self.buf);
         let n = sc.string_unescape(&mut *buf)?;
-        let (data, rest) = buf.split_at_mut(n.min(buf.len()));
+        let (data, rest) = buf
+            .split_at_mut_checked(n)
+            .ok_or(EventError::Json(JsonError::UnexpectedEnd))?;
         self.buf = rest;
         crate::utf8(data).ok_or(EventError::Json(JsonError::InvalidEscape { at: sc.pos() }))
     }

@@ -3,8 +3,6 @@
 
 use core::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use sha1::{Digest, Sha1};
 
 use crate::buf::{BufferTooSmall, Status, Writer};
@@ -75,10 +73,8 @@ pub fn accept_for(key: &[u8]) -> [u8; 28] {
     sha.update(key);
     sha.update(GUID);
     let digest = sha.finalize();
-    let mut out = [0u8; 28];
-    // 20 bytes always encode to 28 characters.
-    let _ = STANDARD.encode_slice(digest, &mut out);
-    out
+    let digest: [u8; 20] = digest.into();
+    crate::base64::encode(&digest)
 }
 
 /// What goes into the upgrade request.
@@ -118,9 +114,9 @@ pub struct ClientHandshake {
 impl ClientHandshake {
     /// A handshake whose key is the base64 of 16 random bytes.
     pub fn new(nonce: [u8; 16]) -> Self {
-        let mut key = [0u8; 24];
-        let _ = STANDARD.encode_slice(nonce, &mut key);
-        ClientHandshake { key }
+        ClientHandshake {
+            key: crate::base64::encode(&nonce),
+        }
     }
 
     /// The `Sec-WebSocket-Key` value.
@@ -168,33 +164,29 @@ impl ClientHandshake {
     /// Checks the server's response head. `Complete(())` carries the head's length: any bytes
     /// after it are already WebSocket frames.
     pub fn parse_response(&self, buf: &[u8]) -> Result<Status<()>, HandshakeError> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut resp = httparse::Response::new(&mut headers);
-        let len = match resp.parse(buf) {
-            Ok(httparse::Status::Partial) => return Ok(Status::Partial),
-            Ok(httparse::Status::Complete(n)) => n,
-            Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
-            Err(_) => return Err(HandshakeError::Malformed),
+        let (head, len) = match super::http::parse(buf)? {
+            Status::Partial => return Ok(Status::Partial),
+            Status::Complete(h, n) => (h, n),
         };
-        let code = resp.code.unwrap_or(0);
+        let code = head.status()?;
         if code != 101 {
             return Err(HandshakeError::Status(code));
         }
         let (mut upgrade, mut connection, mut accept) = (false, false, false);
         let expected = accept_for(&self.key);
-        for h in resp.headers.iter() {
-            let value = h.value;
-            if h.name.eq_ignore_ascii_case("upgrade") {
+        for h in head.headers() {
+            let (name, value) = h?;
+            if name.eq_ignore_ascii_case(b"upgrade") {
                 upgrade |= value.eq_ignore_ascii_case(b"websocket");
-            } else if h.name.eq_ignore_ascii_case("connection") {
+            } else if name.eq_ignore_ascii_case(b"connection") {
                 connection |= has_token(value, b"upgrade");
-            } else if h.name.eq_ignore_ascii_case("sec-websocket-accept") {
+            } else if name.eq_ignore_ascii_case(b"sec-websocket-accept") {
                 accept = trim(value) == expected;
                 if !accept {
                     return Err(HandshakeError::BadAccept);
                 }
-            } else if (h.name.eq_ignore_ascii_case("sec-websocket-extensions")
-                || h.name.eq_ignore_ascii_case("sec-websocket-protocol"))
+            } else if (name.eq_ignore_ascii_case(b"sec-websocket-extensions")
+                || name.eq_ignore_ascii_case(b"sec-websocket-protocol"))
                 && !trim(value).is_empty()
             {
                 return Err(HandshakeError::UnexpectedExtension);
@@ -262,34 +254,29 @@ impl<'a> UpgradeRequest<'a> {
 
 /// (Server role) parses an upgrade request head.
 pub fn parse_request(buf: &[u8]) -> Result<Status<UpgradeRequest<'_>>, HandshakeError> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    let len = match req.parse(buf) {
-        Ok(httparse::Status::Partial) => return Ok(Status::Partial),
-        Ok(httparse::Status::Complete(n)) => n,
-        Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
-        Err(_) => return Err(HandshakeError::Malformed),
+    let (head, len) = match super::http::parse(buf)? {
+        Status::Partial => return Ok(Status::Partial),
+        Status::Complete(h, n) => (h, n),
     };
-    if req.method != Some("GET") {
+    let [method, path, version_text] = head.start;
+    if method != b"GET" || !version_text.starts_with(b"HTTP/1.") {
         return Err(HandshakeError::BadRequest);
     }
-    let path = req.path.ok_or(HandshakeError::Malformed)?;
+    let path = core::str::from_utf8(path).map_err(|_| HandshakeError::Malformed)?;
     let (mut upgrade, mut connection, mut version, mut key) = (false, false, false, None);
-    for h in req.headers.iter() {
-        if h.name.eq_ignore_ascii_case("upgrade") {
-            upgrade |= has_token(h.value, b"websocket");
-        } else if h.name.eq_ignore_ascii_case("connection") {
-            connection |= has_token(h.value, b"upgrade");
-        } else if h.name.eq_ignore_ascii_case("sec-websocket-version") {
-            version = trim(h.value) == b"13";
-        } else if h.name.eq_ignore_ascii_case("sec-websocket-key") {
-            key = Some(trim(h.value));
+    for h in head.headers() {
+        let (name, value) = h?;
+        if name.eq_ignore_ascii_case(b"upgrade") {
+            upgrade |= has_token(value, b"websocket");
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            connection |= has_token(value, b"upgrade");
+        } else if name.eq_ignore_ascii_case(b"sec-websocket-version") {
+            version = trim(value) == b"13";
+        } else if name.eq_ignore_ascii_case(b"sec-websocket-key") {
+            key = Some(trim(value));
         }
     }
-    let key = key.filter(|k| {
-        let mut raw = [0u8; 18];
-        matches!(STANDARD.decode_slice(k, &mut raw), Ok(16))
-    });
+    let key = key.filter(|k| crate::base64::decode::<16>(k).is_some());
     match (upgrade, connection, version, key) {
         (true, true, true, Some(key)) => Ok(Status::Complete(UpgradeRequest { path, key }, len)),
         (false, ..) => Err(HandshakeError::MissingUpgrade),
@@ -370,8 +357,7 @@ mod tests {
     }
 
     fn response_errors(resp: &str, key: &str) -> Result<Status<()>, HandshakeError> {
-        let mut nonce = [0u8; 16];
-        STANDARD.decode_slice(key, &mut nonce).unwrap();
+        let nonce = crate::base64::decode::<16>(key.as_bytes()).unwrap();
         ClientHandshake::new(nonce).parse_response(resp.as_bytes())
     }
 

@@ -10,6 +10,7 @@
 //! Nothing allocates: values borrow from the input ([`Value`], [`RawStr`]), and unescaping
 //! writes into a caller buffer.
 
+use crate::buf::Bytes as _;
 use core::fmt;
 
 /// Deepest nesting of objects and arrays accepted.
@@ -276,20 +277,20 @@ pub(crate) fn unescape_in_place(buf: &mut [u8]) -> Result<usize, JsonError> {
         let m = Masks::at(buf, i);
         if m.backslash == 0 {
             let end = i.saturating_add(BLOCK).min(buf.len());
-            buf.copy_within(i..end, o);
+            buf.move_within(i..end, o);
             o += end - i;
             i = end;
             continue;
         }
         let at = i + m.backslash.trailing_zeros() as usize;
-        buf.copy_within(i..at, o);
+        buf.move_within(i..at, o);
         o += at - i;
         let (c, used) = decode_escape(buf, at)?;
         let mut tmp = [0u8; 4];
         let enc = c.encode_utf8(&mut tmp).as_bytes();
         buf.get_mut(o..o + enc.len())
             .ok_or(JsonError::UnexpectedEnd)?
-            .copy_from_slice(enc);
+            .copy_from(enc);
         o += enc.len();
         i = at + used;
     }
@@ -356,7 +357,7 @@ pub(crate) fn unescape(
                 None => {
                     let rest = s.get(i..).unwrap_or(&[]);
                     let mut padded = [b'z'; SLACK];
-                    padded[..rest.len()].copy_from_slice(rest);
+                    padded.copy_from(rest);
                     tail = padded;
                     (&tail[..], 0)
                 }
@@ -370,7 +371,7 @@ pub(crate) fn unescape(
                     let mut utf8 = [0u8; 4];
                     let len = c.encode_utf8(&mut utf8).len();
                     if let Some(dst) = out.get_mut(o..o + 4) {
-                        dst.copy_from_slice(&utf8);
+                        dst.copy_from(&utf8);
                     }
                     o += len;
                     local = k + used;
@@ -415,7 +416,7 @@ pub(crate) fn unescape(
                 let enc = c.encode_utf8(&mut tmp).as_bytes();
                 out.get_mut(o..o + enc.len())
                     .ok_or(too_small(s, from))?
-                    .copy_from_slice(enc);
+                    .copy_from(enc);
                 o += enc.len();
                 local = k + used;
                 // A surrogate pair's second backslash was consumed too.
@@ -462,7 +463,7 @@ const SLACK: usize = BLOCK + 48;
 fn copy_short(s: &[u8], mut from: usize, to: usize, out: &mut [u8], mut o: usize) -> usize {
     loop {
         if let (Some(src), Some(dst)) = (s.get(from..from + 32), out.get_mut(o..o + 32)) {
-            dst.copy_from_slice(src);
+            dst.copy_from(src);
         }
         let step = to.saturating_sub(from).min(32);
         from += step;
@@ -491,7 +492,7 @@ fn copy_run(
             out.get_mut(o..o.wrapping_add(16)),
         ) {
             (Some(src), Some(dst)) => {
-                dst.copy_from_slice(src);
+                dst.copy_from(src);
                 let step = (to - from).min(16);
                 from += step;
                 o += step;
@@ -500,7 +501,7 @@ fn copy_run(
                 let src = s.get(from..to).unwrap_or(&[]);
                 out.get_mut(o..o + src.len())
                     .ok_or(too_small(s, start))?
-                    .copy_from_slice(src);
+                    .copy_from(src);
                 return Ok(o + src.len());
             }
         }

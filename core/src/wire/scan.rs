@@ -7,6 +7,8 @@
 //! double-encoded `data` a backslash comes every few bytes, and per-escape branches were the
 //! cost that mattered.
 
+use crate::buf::Bytes as _;
+
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -89,7 +91,7 @@ impl Masks {
             (0u64, 0u64, 0u64, 0u64, 0u64);
         for (k, chunk) in block.chunks_exact(8).enumerate() {
             let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
+            word.copy_from(chunk);
             let x = u64::from_le_bytes(word);
             let shift = k * 8;
             quote |= pack(eq_bytes(x, b'"')) << shift;
@@ -119,7 +121,7 @@ impl Masks {
                 let mut block = [b'a'; BLOCK];
                 let rest = s.get(at..).unwrap_or(&[]);
                 let n = rest.len().min(BLOCK);
-                block[..n].copy_from_slice(&rest[..n]);
+                block.copy_from(rest.get(..n).unwrap_or(&[]));
                 Masks::of(&block)
             }
         }
@@ -146,10 +148,12 @@ mod sse2 {
         let backslashes = _mm_set1_epi8(b'\\' as i8);
         let below = _mm_set1_epi8(0x1f);
         for (k, lane) in block.chunks_exact(16).enumerate() {
-            let mut lo = [0u8; 8];
-            let mut hi = [0u8; 8];
-            lo.copy_from_slice(&lane[..8]);
-            hi.copy_from_slice(&lane[8..]);
+            let half = |r: core::ops::Range<usize>| -> [u8; 8] {
+                lane.get(r)
+                    .and_then(|h| h.try_into().ok())
+                    .unwrap_or([0; 8])
+            };
+            let (lo, hi) = (half(0..8), half(8..16));
             // Compiles to one unaligned load.
             let v: __m128i = _mm_set_epi64x(i64::from_le_bytes(hi), i64::from_le_bytes(lo));
             let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16);

@@ -5,6 +5,7 @@
 //! delivered between them, masks removed, UTF-8 checked). The emit functions write frames into
 //! caller buffers; masking keys come from the caller's randomness.
 
+use crate::buf::Bytes as _;
 use core::fmt;
 
 use crate::buf::{BufferTooSmall, Status};
@@ -257,8 +258,8 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
     let mut chunks = data.chunks_exact_mut(8);
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        chunk.copy_from_slice(&(u64::from_ne_bytes(word) ^ wide).to_ne_bytes());
+        word.copy_from(chunk);
+        chunk.copy_from(&(u64::from_ne_bytes(word) ^ wide).to_ne_bytes());
     }
     for (b, m) in chunks.into_remainder().iter_mut().zip(k.iter().cycle()) {
         *b ^= m;
@@ -276,24 +277,27 @@ pub fn emit_header(
     let len = header_len(payload_len, mask.is_some());
     let out = out.get_mut(..len).ok_or(BufferTooSmall { needed: len })?;
     let mut head = [0u8; MAX_HEADER_LEN];
-    head[0] = u8::from(fin) << 7 | opcode.as_u8();
     let mask_bit = if mask.is_some() { 0x80 } else { 0 };
-    let mut at = 2;
-    if payload_len <= 125 {
-        head[1] = mask_bit | payload_len as u8;
+    let (second, at) = if payload_len <= 125 {
+        (mask_bit | payload_len as u8, 2)
     } else if let Ok(short) = u16::try_from(payload_len) {
-        head[1] = mask_bit | 126;
-        head[2..4].copy_from_slice(&short.to_be_bytes());
-        at = 4;
+        head.get_mut(2..)
+            .unwrap_or(&mut [])
+            .copy_from(&short.to_be_bytes());
+        (mask_bit | 126, 4)
     } else {
-        head[1] = mask_bit | 127;
-        head[2..10].copy_from_slice(&payload_len.to_be_bytes());
-        at = 10;
-    }
+        head.get_mut(2..)
+            .unwrap_or(&mut [])
+            .copy_from(&payload_len.to_be_bytes());
+        (mask_bit | 127, 10)
+    };
+    head.get_mut(..2)
+        .unwrap_or(&mut [])
+        .copy_from(&[u8::from(fin) << 7 | opcode.as_u8(), second]);
     if let Some(key) = mask {
-        head[at..at + 4].copy_from_slice(&key);
+        head.get_mut(at..).unwrap_or(&mut []).copy_from(&key);
     }
-    out.copy_from_slice(&head[..len]);
+    out.copy_from(head.get(..len).unwrap_or(&[]));
     Ok(len)
 }
 
@@ -314,7 +318,7 @@ pub fn emit_frame(
     let body = out
         .get_mut(hl..total)
         .ok_or(BufferTooSmall { needed: total })?;
-    body.copy_from_slice(payload);
+    body.copy_from(payload);
     if let Some(key) = mask {
         apply_mask(body, key, 0);
     }
@@ -331,7 +335,7 @@ pub fn emit_close(
     let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
     let mut len = 0;
     if let Some(c) = close {
-        payload[..2].copy_from_slice(&c.code.to_be_bytes());
+        payload[..2].copy_from(&c.code.to_be_bytes());
         let mut reason = c.reason;
         while reason.len() > MAX_CONTROL_PAYLOAD - 2 {
             let mut cut = MAX_CONTROL_PAYLOAD - 2;
@@ -340,7 +344,7 @@ pub fn emit_close(
             }
             reason = reason.get(..cut).unwrap_or("");
         }
-        payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+        payload[2..2 + reason.len()].copy_from(reason.as_bytes());
         len = 2 + reason.len();
     }
     emit_frame(out, true, Opcode::Close, &payload[..len], mask)
@@ -475,7 +479,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
     pub fn spare(&mut self) -> &mut [u8] {
         let buf = self.buf.as_mut();
         if self.pos > self.joined {
-            buf.copy_within(self.pos..self.filled, self.joined);
+            buf.move_within(self.pos..self.filled, self.joined);
             self.filled -= self.pos - self.joined;
             self.pos = self.joined;
         }
@@ -491,7 +495,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
     pub fn feed(&mut self, bytes: &[u8]) -> usize {
         let spare = self.spare();
         let n = spare.len().min(bytes.len());
-        spare[..n].copy_from_slice(&bytes[..n]);
+        spare[..n].copy_from(&bytes[..n]);
         self.commit(n);
         n
     }
@@ -601,7 +605,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
                 op if op.is_control() => return Ok(Some((op, start, end))),
                 Opcode::Continuation => {
                     let opcode = self.fragmented.ok_or(WsError::UnexpectedContinuation)?;
-                    buf.copy_within(start..end, self.joined);
+                    buf.move_within(start..end, self.joined);
                     self.joined += payload_len;
                     if head.fin {
                         let len = core::mem::take(&mut self.joined);
@@ -617,7 +621,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
                         return Ok(Some((op, start, end)));
                     }
                     self.fragmented = Some(op);
-                    buf.copy_within(start..end, self.joined);
+                    buf.move_within(start..end, self.joined);
                     self.joined += payload_len;
                 }
             }

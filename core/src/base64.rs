@@ -1,0 +1,116 @@
+//! Standard base64 (RFC 4648, padded) for the few fixed sizes the protocol needs: WebSocket
+//! keys (16 bytes), accept values (20), shared secrets and master keys (32). Written out,
+//! without the `base64` crate, so no panic path is linked (see `panic-check/`).
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Encodes `N` bytes into `M = 4 * ceil(N / 3)` characters.
+pub(crate) fn encode<const N: usize, const M: usize>(input: &[u8; N]) -> [u8; M] {
+    let mut out = [b'='; M];
+    let mut o = 0;
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        let chars = [(n >> 18) & 63, (n >> 12) & 63, (n >> 6) & 63, n & 63];
+        for (k, c) in chars.iter().enumerate().take(chunk.len() + 1) {
+            if let (Some(slot), Some(ch)) = (out.get_mut(o + k), ALPHABET.get(*c as usize)) {
+                *slot = *ch;
+            }
+        }
+        o += 4;
+    }
+    out
+}
+
+fn value(c: u8) -> Option<u32> {
+    Some(u32::from(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => return None,
+    }))
+}
+
+/// Decodes padded base64 of exactly `N` bytes; `None` for anything else.
+pub(crate) fn decode<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+    if text.len() != N.div_ceil(3) * 4 {
+        return None;
+    }
+    let pad = N.div_ceil(3) * 3 - N;
+    let mut out = [0u8; N];
+    let mut o = 0;
+    for (q, quad) in text.chunks(4).enumerate() {
+        let last = (q + 1) * 4 == text.len();
+        let mut n = 0u32;
+        for (k, c) in quad.iter().enumerate() {
+            let v = if last && k >= 4 - pad {
+                if *c != b'=' {
+                    return None;
+                }
+                0
+            } else {
+                value(*c)?
+            };
+            n = n << 6 | v;
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let take = if last { 3 - pad } else { 3 };
+        // Bits beyond the data must be zero (canonical encoding).
+        if bytes.iter().skip(take).any(|b| *b != 0) {
+            return None;
+        }
+        for b in bytes.iter().take(take) {
+            *out.get_mut(o)? = *b;
+            o += 1;
+        }
+    }
+    (o == N).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn matches_the_base64_crate() {
+        let mut seed = 7u32;
+        for _ in 0..500 {
+            let mut b16 = [0u8; 16];
+            let mut b20 = [0u8; 20];
+            let mut b32 = [0u8; 32];
+            for b in b16.iter_mut().chain(b20.iter_mut()).chain(b32.iter_mut()) {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                *b = (seed >> 16) as u8;
+            }
+            let e16: [u8; 24] = encode(&b16);
+            let e20: [u8; 28] = encode(&b20);
+            let e32: [u8; 44] = encode(&b32);
+            assert_eq!(e16.as_slice(), STANDARD.encode(b16).as_bytes());
+            assert_eq!(e20.as_slice(), STANDARD.encode(b20).as_bytes());
+            assert_eq!(e32.as_slice(), STANDARD.encode(b32).as_bytes());
+            assert_eq!(decode::<16>(&e16), Some(b16));
+            assert_eq!(decode::<32>(&e32), Some(b32));
+            assert_eq!(decode::<20>(&e20), Some(b20));
+        }
+        assert_eq!(
+            decode::<16>(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            Some(*b"the sample nonce")
+        );
+        assert_eq!(decode::<16>(b"dGhlIHNhbXBsZSBub25jZQ="), None);
+        assert_eq!(
+            decode::<16>(b"dGhlIHNhbXBsZSBub25jZR=="),
+            None,
+            "non-canonical"
+        );
+        assert_eq!(decode::<16>(b"dGhlIHNhbXBsZSBub25j!Q=="), None);
+        assert_eq!(decode::<32>(b"c2hvcnQ="), None);
+    }
+}
