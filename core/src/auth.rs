@@ -84,7 +84,10 @@ impl Signature {
     pub fn to_hex(&self) -> [u8; SIGNATURE_HEX_LEN] {
         let mut out = [0u8; SIGNATURE_HEX_LEN];
         for k in 0..8 {
-            let word = self.0.get(4 * k..4 * k + 4).and_then(|w| <[u8; 4]>::try_from(w).ok());
+            let word = self
+                .0
+                .get(4 * k..4 * k + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok());
             if let (Some(word), Some(dst)) = (word, out.get_mut(8 * k..8 * k + 8)) {
                 dst.copy_from(&crate::buf::hex4_swar(word));
             }

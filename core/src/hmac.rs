@@ -10,7 +10,14 @@ use crate::buf::Bytes as _;
 
 const BLOCK: usize = 64;
 const H0: [u32; 8] = [
-    0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
 ];
 
 /// Streaming SHA-256 over `sha2`'s compression function: a small state that clones cheaply
@@ -25,7 +32,12 @@ struct Sha {
 
 impl Sha {
     fn new() -> Self {
-        Sha { state: H0, buf: [0; BLOCK], buffered: 0, total: 0 }
+        Sha {
+            state: H0,
+            buf: [0; BLOCK],
+            buffered: 0,
+            total: 0,
+        }
     }
 
     fn update(&mut self, mut data: &[u8]) {
@@ -33,7 +45,10 @@ impl Sha {
         if self.buffered > 0 {
             let room = BLOCK - self.buffered.min(BLOCK);
             let take = room.min(data.len());
-            self.buf.get_mut(self.buffered..).unwrap_or(&mut []).copy_from(data.get(..take).unwrap_or(&[]));
+            self.buf
+                .get_mut(self.buffered..)
+                .unwrap_or(&mut [])
+                .copy_from(data.get(..take).unwrap_or(&[]));
             self.buffered += take;
             data = data.get(take..).unwrap_or(&[]);
             if self.buffered < BLOCK {
@@ -42,7 +57,10 @@ impl Sha {
             compress256(&mut self.state, &[self.buf]);
             self.buffered = 0;
         }
-        while let Some(block) = data.get(..BLOCK).and_then(|b| <[u8; BLOCK]>::try_from(b).ok()) {
+        while let Some(block) = data
+            .get(..BLOCK)
+            .and_then(|b| <[u8; BLOCK]>::try_from(b).ok())
+        {
             compress256(&mut self.state, &[block]);
             data = data.get(BLOCK..).unwrap_or(&[]);
         }
@@ -61,7 +79,10 @@ impl Sha {
             compress256(&mut self.state, &[block]);
             block = [0; BLOCK];
         }
-        block.get_mut(BLOCK - 8..).unwrap_or(&mut []).copy_from(&bits.to_be_bytes());
+        block
+            .get_mut(BLOCK - 8..)
+            .unwrap_or(&mut [])
+            .copy_from(&bits.to_be_bytes());
         compress256(&mut self.state, &[block]);
         digest_bytes(&self.state)
     }
@@ -70,7 +91,9 @@ impl Sha {
 fn digest_bytes(state: &[u32; 8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (k, word) in state.iter().enumerate() {
-        out.get_mut(4 * k..4 * k + 4).unwrap_or(&mut []).copy_from(&word.to_be_bytes());
+        out.get_mut(4 * k..4 * k + 4)
+            .unwrap_or(&mut [])
+            .copy_from(&word.to_be_bytes());
     }
     out
 }
@@ -115,7 +138,10 @@ impl HmacSha256 {
         if let Some(b) = block.get_mut(32) {
             *b = 0x80;
         }
-        block.get_mut(BLOCK - 8..).unwrap_or(&mut []).copy_from(&(((BLOCK + 32) * 8) as u64).to_be_bytes());
+        block
+            .get_mut(BLOCK - 8..)
+            .unwrap_or(&mut [])
+            .copy_from(&(((BLOCK + 32) * 8) as u64).to_be_bytes());
         let mut outer = self.outer;
         compress256(&mut outer, &[block]);
         digest_bytes(&outer)
@@ -124,7 +150,10 @@ impl HmacSha256 {
     /// Compares the MAC with `expected` in constant time.
     pub(crate) fn verify(self, expected: &[u8; 32]) -> bool {
         let mac = self.finalize();
-        let diff = mac.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        let diff = mac
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         core::hint::black_box(diff) == 0
     }
 }
