@@ -49,6 +49,7 @@ pub mod auth;
 mod base64;
 mod buf;
 pub mod client;
+mod fmt;
 mod hmac;
 pub mod name;
 pub mod rest;

@@ -1,6 +1,8 @@
 //! The client state machine under arbitrary server bytes, clock steps, transport events and
 //! API calls. Invariants: no panic, no deadline left in the past after `handle_timeout`,
-//! `Connected` exactly when a socket id is known, transmit output never larger than its buffer.
+//! `Connected` exactly when a socket id is known, transmit output never larger than its buffer,
+//! and no lost event: a channel event delivered while connected comes out as a `Message`
+//! unless the connection visibly broke (a protocol error in earlier garbage bytes).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -32,15 +34,21 @@ fuzz_target!(|data: &[u8]| {
     let creds = Credentials::new("app-key", "app-secret");
     let mut now = 0u64;
     let mut sent = Vec::new();
+    // Raw bytes may leave a partial frame that swallows what follows; until the transport
+    // closes (which resets the reader) a later event may legitimately vanish.
+    let mut dirty = false;
     let mut bytes = data.get(1..).unwrap_or(&[]).iter().copied();
     let mut next = move || bytes.next();
     while let Some(op) = next() {
         let arg = next().unwrap_or(0);
-        match op % 16 {
+        match op % 17 {
             0 => c.connect(Instant::from_millis(now)),
             1 => c.disconnect(Instant::from_millis(now)),
             2 => c.handle_connected(Instant::from_millis(now)),
-            3 => c.handle_closed(Instant::from_millis(now)),
+            3 => {
+                c.handle_closed(Instant::from_millis(now));
+                dirty = false;
+            }
             4 => {
                 now += u64::from(arg) * 997;
                 c.handle_timeout(Instant::from_millis(now));
@@ -53,11 +61,12 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             5 => {
+                dirty |= c.state() != State::Connecting;
                 // Answer the client's upgrade request, if it sent one.
                 if let Ok(Status::Complete(req, _)) = parse_request(&sent) {
                     let mut resp = [0u8; 256];
                     if let Ok(n) = write_response(&mut resp, &req) {
-                        deliver(&mut c, &resp[..n], now);
+                        let _ = deliver(&mut c, &resp[..n], now);
                     }
                 }
                 sent.clear();
@@ -73,13 +82,14 @@ fuzz_target!(|data: &[u8]| {
                 }
                 let mut frame = vec![0u8; text.len() + 14];
                 if let Ok(n) = emit_frame(&mut frame, true, Opcode::Text, &text, None) {
-                    deliver(&mut c, &frame[..n], now);
+                    let _ = deliver(&mut c, &frame[..n], now);
                 }
             }
             8 => {
+                dirty = true;
                 // Raw bytes.
                 let raw: Vec<u8> = (0..arg % 32).map(|_| next().unwrap_or(0)).collect();
-                deliver(&mut c, &raw, now);
+                let _ = deliver(&mut c, &raw, now);
             }
             9 => {
                 let _ = c.subscribe(CHANNELS[usize::from(arg) % CHANNELS.len()]);
@@ -106,6 +116,21 @@ fuzz_target!(|data: &[u8]| {
             }
             14 => {
                 let _ = c.auth_failed(CHANNELS[usize::from(arg) % CHANNELS.len()], "1.1");
+            }
+            15 => {
+                // A well-formed channel event: must not vanish.
+                let connected = c.state() == State::Connected && !dirty;
+                let text = format!(r#"{{"event":"e","channel":"public","data":"{arg}"}}"#);
+                let mut frame = vec![0u8; text.len() + 14];
+                if let Ok(n) = emit_frame(&mut frame, true, Opcode::Text, text.as_bytes(), None) {
+                    let seen = deliver(&mut c, &frame[..n], now);
+                    let delivered = seen.iter().any(|s| *s == arg.to_string());
+                    let broke = seen.iter().any(|s| s == "broke");
+                    assert!(
+                        !connected || delivered || broke,
+                        "event {arg} lost: {seen:?}"
+                    );
+                }
             }
             _ => {}
         }
@@ -136,7 +161,10 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-fn deliver(c: &mut Client<'_, 4, 32>, bytes: &[u8], now: u64) {
+/// Feeds bytes; returns the data of `Message` events and "broke" for anything that ends or
+/// garbles the connection.
+fn deliver(c: &mut Client<'_, 4, 32>, bytes: &[u8], now: u64) -> Vec<String> {
+    let mut seen = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
         let spare = c.rx_buffer();
@@ -145,12 +173,19 @@ fn deliver(c: &mut Client<'_, 4, 32>, bytes: &[u8], now: u64) {
         c.commit_rx(n, Instant::from_millis(now));
         rest = &rest[n..];
         let mut events = 0;
-        while c.poll_event().is_some() {
+        while let Some(ev) = c.poll_event() {
             events += 1;
             assert!(events < 100_000);
+            match ev {
+                Event::Message { data: Some(d), .. } => seen.push(d.to_string()),
+                Event::Disconnected { .. } | Event::Malformed(_) => seen.push("broke".into()),
+                _ => {}
+            }
         }
         if n == 0 {
+            seen.push("broke".into());
             break;
         }
     }
+    seen
 }

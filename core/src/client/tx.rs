@@ -96,6 +96,14 @@ impl<'a> Tx<'a> {
         self.buf.move_within(body_at..body_at + n, start + hl);
         let head = self.buf.get_mut(start..start + hl).unwrap_or(&mut []);
         ws::emit_header(head, true, opcode, n as u64, Some(mask))?;
+        #[cfg(any(feature = "log", feature = "defmt"))]
+        if opcode == Opcode::Text {
+            let text = self
+                .buf
+                .get(start + hl..start + hl + n)
+                .and_then(|t| core::str::from_utf8(t).ok());
+            crate::fmt::trace_text!(">>", text.unwrap_or("<binary>"));
+        }
         if let Some(payload) = self.buf.get_mut(start + hl..start + hl + n) {
             ws::apply_mask(payload, mask, 0);
         }
