@@ -112,6 +112,13 @@ impl App {
         }
     }
 
+    fn credentials(&self) -> Result<(String, String), String> {
+        let secret = self
+            .secret()
+            .ok_or("--secret (or PUSHER_SECRET, PUSHER_URL) is required")?;
+        Ok((self.key()?, secret))
+    }
+
     fn secret(&self) -> Option<String> {
         self.secret.clone().or_else(|| {
             self.url
@@ -344,11 +351,7 @@ fn trigger(a: Trigger) -> Result<(), String> {
 }
 
 fn auth(a: Auth) -> Result<(), String> {
-    let key = a.app.key()?;
-    let secret = a
-        .app
-        .secret()
-        .ok_or("--secret (or PUSHER_SECRET, PUSHER_URL) is required")?;
+    let (key, secret) = a.app.credentials()?;
     let creds = Credentials::new(&key, &secret);
     let socket = SocketId::new(&a.socket_id).map_err(|e| format!("socket id: {e}"))?;
     let mut out = vec![
@@ -374,11 +377,7 @@ fn auth(a: Auth) -> Result<(), String> {
 }
 
 fn sign(a: Sign) -> Result<(), String> {
-    let key = a.app.key()?;
-    let secret = a
-        .app
-        .secret()
-        .ok_or("--secret (or PUSHER_SECRET, PUSHER_URL) is required")?;
+    let (key, secret) = a.app.credentials()?;
     let creds = Credentials::new(&key, &secret);
     let body = match a.body.as_deref() {
         None => None,

@@ -102,6 +102,20 @@ impl<const N: usize, const NAME: usize> Table<N, NAME> {
         Some(i)
     }
 
+    /// Clears the first set flag among used slots; returns that slot.
+    pub(crate) fn take_flag(
+        &mut self,
+        flag: impl Fn(&mut Slot<NAME>) -> &mut bool,
+    ) -> Option<usize> {
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.used && *flag(slot) {
+                *flag(slot) = false;
+                return Some(i);
+            }
+        }
+        None
+    }
+
     pub(crate) fn free(&mut self, i: usize) {
         if let Some(s) = self.slots.get_mut(i) {
             *s = Slot::EMPTY;

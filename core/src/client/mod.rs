@@ -904,30 +904,12 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                 Notice::GaveUp => Event::GaveUp,
             });
         }
-        if let Some(i) = self
-            .inner
-            .channels
-            .slots
-            .iter()
-            .position(|s| s.used && s.auth_due)
-        {
-            if let Some(slot) = self.inner.channels.slots.get_mut(i) {
-                slot.auth_due = false;
-            }
+        if let Some(i) = self.inner.channels.take_flag(|s| &mut s.auth_due) {
             let channel = self.inner.channels.get(i).map_or("", |s| s.name());
             let socket_id = self.inner.socket_id().unwrap_or("");
             return Some(Event::AuthRequired { channel, socket_id });
         }
-        if let Some(i) = self
-            .inner
-            .channels
-            .slots
-            .iter()
-            .position(|s| s.used && s.error_due)
-        {
-            if let Some(slot) = self.inner.channels.slots.get_mut(i) {
-                slot.error_due = false;
-            }
+        if let Some(i) = self.inner.channels.take_flag(|s| &mut s.error_due) {
             let channel = self.inner.channels.get(i).map_or("", |s| s.name());
             return Some(Event::SubscriptionError {
                 channel,
