@@ -1,0 +1,80 @@
+//! (b) A complete client: WebSocket, Pusher codec, state machine and HMAC, driven through
+//! connect, the upgrade, received bytes, auth, a client event, timeouts and close.
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+
+use panic_halt as _;
+use pusher_core::auth::Credentials;
+use pusher_core::client::{Client, Config, Instant};
+use pusher_core::wire::message::Payload;
+use pusher_footprint::{opaque, text};
+
+static mut RX: [u8; 2048] = [0; 2048];
+static mut TX: [u8; 512] = [0; 512];
+static mut PRESENCE: [u8; 256] = [0; 256];
+
+#[inline(never)]
+fn step(c: &mut Client<'static>) {
+    let now = Instant::from_millis(black_box(5));
+    c.connect(now);
+    let _ = c.poll_action();
+    c.handle_connected(now);
+    let bytes = opaque();
+    let mut n = 0;
+    for (d, s) in c.rx_buffer().iter_mut().zip(bytes.iter()) {
+        *d = *s;
+        n += 1;
+    }
+    c.commit_rx(n, now);
+    while let Some(e) = c.poll_event() {
+        black_box(e);
+    }
+    let creds = Credentials::new(text(), text());
+    let _ = c.authorize_locally(text(), &creds, Some(text()));
+    let _ = c.trigger(text(), text(), Payload::Json(text()));
+    c.handle_timeout(now);
+    while let Some(out) = c.poll_transmit() {
+        let k = black_box(out.len());
+        c.consume_tx(k);
+    }
+    c.handle_closed(now);
+}
+
+#[cortex_m_rt::entry]
+fn main() -> ! {
+    // SAFETY: the only references ever made to these buffers.
+    let (rx, tx, presence) = unsafe {
+        (
+            &mut *core::ptr::addr_of_mut!(RX),
+            &mut *core::ptr::addr_of_mut!(TX),
+            &mut *core::ptr::addr_of_mut!(PRESENCE),
+        )
+    };
+    let mut c: Client<'static> =
+        Client::new(Config::new("key", "host"), rx, tx, presence, black_box(1));
+    let _ = c.subscribe(text());
+    #[cfg(feature = "stack")]
+    let top = {
+        pusher_footprint::stack::paint();
+        cortex_m::register::msp::read() as usize
+    };
+    step(&mut c);
+    #[cfg(feature = "stack")]
+    {
+        cortex_m_semihosting::hprintln!(
+            "client step stack: {} bytes",
+            pusher_footprint::stack::used(top)
+        );
+        cortex_m_semihosting::hprintln!(
+            "client state: {} bytes",
+            Client::<'static, 8, 48>::STATE_SIZE
+        );
+        cortex_m_semihosting::debug::exit(cortex_m_semihosting::debug::EXIT_SUCCESS);
+    }
+    black_box(&c);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
