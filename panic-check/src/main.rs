@@ -93,6 +93,13 @@ fn main() -> ! {
     };
     let _ = black_box(rest::write_query(&mut out, &creds, &req));
     let _ = black_box(webhook::verify(&creds, text(), text(), opaque()));
+    if let Ok(pusher_core::Status::Complete(r, _)) = rest::parse_response(opaque(), black_box(true))
+    {
+        if let rest::Body::Chunked(enc) = r.body {
+            let _ = black_box(rest::dechunk(enc, &mut out));
+        }
+        black_box(r.status);
+    }
     if let Ok(w) = Webhook::parse(text()) {
         for e in w.events() {
             let _ = black_box(e);

@@ -149,14 +149,12 @@ pub fn request(
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
             Err(e) => return Err(e),
         }
-        if let Some(done) = complete(&raw)? {
+        if let Some(done) = complete(&raw, false)? {
             return Ok(done);
         }
     }
-    match complete(&raw)? {
-        Some(done) => Ok(done),
-        None => at_eof(&raw),
-    }
+    complete(&raw, true)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "response ended early"))
 }
 
 /// Reads a response head only (for CONNECT).
@@ -180,93 +178,29 @@ fn read_head(tcp: &mut TcpStream) -> io::Result<(u16, usize)> {
     }
 }
 
-/// The response, once `raw` holds all of it.
-fn complete(raw: &[u8]) -> io::Result<Option<Response>> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut resp = httparse::Response::new(&mut headers);
-    let head = match resp
-        .parse(raw)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
-    {
-        httparse::Status::Partial => return Ok(None),
-        httparse::Status::Complete(n) => n,
-    };
-    let status = resp.code.unwrap_or(0);
-    let body = &raw[head..];
-    let header = |name: &str| {
-        resp.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| String::from_utf8_lossy(h.value).trim().to_ascii_lowercase())
-    };
-    if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
-        return Ok(dechunk(body).map(|body| Response { status, body }));
-    }
-    if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
-        return Ok((body.len() >= len).then(|| Response {
-            status,
-            body: body[..len].to_vec(),
-        }));
-    }
-    // No length: the body runs to the end of the connection (see `at_eof`).
-    let _ = (status, body);
-    Ok(None)
-}
-
-/// Decodes a complete chunked body, `None` while incomplete.
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&body[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Some(out);
+/// The response, once `raw` holds all of it (parsed by the core).
+fn complete(raw: &[u8], eof: bool) -> io::Result<Option<Response>> {
+    use pusher_core::Status;
+    use pusher_core::rest::{Body, dechunk, parse_response};
+    match parse_response(raw, eof) {
+        Ok(Status::Partial) => Ok(None),
+        Ok(Status::Complete(r, _)) => {
+            let body = match r.body {
+                Body::Plain(b) => b.to_vec(),
+                Body::Chunked(enc) => {
+                    let mut out = vec![0u8; enc.len()];
+                    let n = dechunk(enc, &mut out)
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                    out.truncate(n);
+                    out
+                }
+            };
+            Ok(Some(Response {
+                status: r.status,
+                body,
+            }))
         }
-        if body.len() < size + 2 {
-            return None;
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
-    }
-}
-
-/// At EOF: the response as read (read-to-close bodies).
-pub(crate) fn at_eof(raw: &[u8]) -> io::Result<Response> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut resp = httparse::Response::new(&mut headers);
-    match resp
-        .parse(raw)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
-    {
-        httparse::Status::Complete(n) => {
-            let declared = resp
-                .headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                .and_then(|h| {
-                    std::str::from_utf8(h.value)
-                        .ok()?
-                        .trim()
-                        .parse::<usize>()
-                        .ok()
-                });
-            if declared.is_some_and(|len| raw.len() - n < len) {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "body shorter than Content-Length",
-                ));
-            }
-            Ok(Response {
-                status: resp.code.unwrap_or(0),
-                body: raw[n..].to_vec(),
-            })
-        }
-        httparse::Status::Partial => Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "response head incomplete",
-        )),
+        Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
     }
 }
 
@@ -291,21 +225,33 @@ mod tests {
 
     #[test]
     fn bodies() {
-        let r = complete(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        let r = complete(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", false)
             .unwrap()
             .unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, &b"{}"[..]));
         assert_eq!(
-            complete(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{}").unwrap(),
+            complete(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{}", false).unwrap(),
             None
         );
-        let r =
-            complete(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
-                .unwrap()
-                .unwrap();
+        assert!(complete(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{}", true).is_err());
+        let r = complete(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+            false,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(r.body, b"{}");
-        assert_eq!(complete(b"HTTP/1.1 200 OK\r\n\r\nabc").unwrap(), None);
-        assert_eq!(at_eof(b"HTTP/1.1 200 OK\r\n\r\nabc").unwrap().body, b"abc");
+        assert_eq!(
+            complete(b"HTTP/1.1 200 OK\r\n\r\nabc", false).unwrap(),
+            None
+        );
+        assert_eq!(
+            complete(b"HTTP/1.1 200 OK\r\n\r\nabc", true)
+                .unwrap()
+                .unwrap()
+                .body,
+            b"abc"
+        );
         assert_eq!(form_encode("a b&c=é"), "a+b%26c%3D%C3%A9");
     }
 }

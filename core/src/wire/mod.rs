@@ -2,7 +2,7 @@
 
 pub mod event;
 pub mod handshake;
-mod http;
+pub(crate) mod http;
 pub mod json;
 pub mod message;
 mod scan;
