@@ -1091,13 +1091,8 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         creds: &Credentials<'_>,
         channel_data: Option<&str>,
     ) -> Result<(), ClientError> {
-        let mut socket = [0u8; MAX_SOCKET_ID];
-        let sid = self.inner.socket_id().ok_or(ClientError::NotConnected)?;
-        let len = sid.len();
-        socket
-            .get_mut(..len)
-            .ok_or(ClientError::NotConnected)?
-            .copy_from(sid.as_bytes());
+        // A copy, so the client can be borrowed mutably while signing.
+        let (socket, len) = self.inner.socket_id_copy()?;
         let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
             .map_err(|_| ClientError::NotConnected)?;
         let name = ChannelName::with_max_len(channel, crate::name::CHANNEL_NAME_MAX_LIMIT)?;
@@ -1247,13 +1242,8 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         creds: &Credentials<'_>,
         user_data: &str,
     ) -> Result<(), ClientError> {
-        let mut socket = [0u8; MAX_SOCKET_ID];
-        let sid = self.inner.socket_id().ok_or(ClientError::NotConnected)?;
-        let len = sid.len();
-        socket
-            .get_mut(..len)
-            .ok_or(ClientError::NotConnected)?
-            .copy_from(sid.as_bytes());
+        // A copy, so the client can be borrowed mutably while signing.
+        let (socket, len) = self.inner.socket_id_copy()?;
         let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
             .map_err(|_| ClientError::NotConnected)?;
         let mut token = [0u8; 256];
@@ -1268,6 +1258,15 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
             return None;
         }
         core::str::from_utf8(self.socket_id.get(..usize::from(self.socket_id_len))?).ok()
+    }
+
+    fn socket_id_copy(&self) -> Result<([u8; MAX_SOCKET_ID], usize), ClientError> {
+        let sid = self.socket_id().ok_or(ClientError::NotConnected)?;
+        let mut copy = [0u8; MAX_SOCKET_ID];
+        copy.get_mut(..sid.len())
+            .ok_or(ClientError::NotConnected)?
+            .copy_from(sid.as_bytes());
+        Ok((copy, sid.len()))
     }
 
     fn slot_u8(&self, channel: &str) -> Option<u8> {
