@@ -290,9 +290,13 @@ fn feed_string_to_sign(req: &Request<'_>, p: &Params<'_>, mut feed: impl FnMut(&
 pub fn sign(creds: &Credentials<'_>, req: &Request<'_>) -> Result<Signature, RestError> {
     let d = Derived::new(req);
     let p = params(creds, req, &d)?;
+    Ok(sign_params(creds, req, &p))
+}
+
+fn sign_params(creds: &Credentials<'_>, req: &Request<'_>, p: &Params<'_>) -> Signature {
     let mut mac = creds.keyed_mac();
-    feed_string_to_sign(req, &p, |b| mac.update(b));
-    Ok(Signature(mac.finalize()))
+    feed_string_to_sign(req, p, |b| mac.update(b));
+    Signature(mac.finalize())
 }
 
 /// Writes the string to sign (for debugging signatures against a server's complaint).
@@ -316,10 +320,11 @@ pub fn write_query<'o>(
     creds: &Credentials<'_>,
     req: &Request<'_>,
 ) -> Result<&'o str, RestError> {
-    let sig = sign(creds, req)?.to_hex();
-    let sig = core::str::from_utf8(&sig).unwrap_or_default();
+    // One pass over the body (its MD5) serves both the signature and the query.
     let d = Derived::new(req);
     let mut p = params(creds, req, &d)?;
+    let sig = sign_params(creds, req, &p).to_hex();
+    let sig = core::str::from_utf8(&sig).unwrap_or_default();
     if let Some(slot) = p.auth.get_mut(p.auth_len) {
         *slot = ("auth_signature", sig);
         p.auth_len += 1;

@@ -144,11 +144,7 @@ pub fn run(app: &App) -> Result<(), String> {
     } else {
         Conn::Plain(tcp)
     };
-    let host_header = if (options.tls && port == 443) || (!options.tls && port == 80) {
-        options.host.clone()
-    } else {
-        format!("{}:{port}", options.host)
-    };
+    let host_header = pusher_std::net::host_header(&options.host, port, options.tls);
     let mut reader = Reader::new(vec![0u8; 64 * 1024], Role::Client, 60 * 1024);
     step(
         "upgrade",

@@ -71,12 +71,7 @@ impl Write for Conn {
 }
 
 fn host_header(ep: &Endpoint) -> String {
-    let default = if ep.tls { 443 } else { 80 };
-    if ep.port == default {
-        ep.host.clone()
-    } else {
-        format!("{}:{}", ep.host, ep.port)
-    }
+    crate::net::host_header(&ep.host, ep.port, ep.tls)
 }
 
 /// Sends one request and reads the whole response.

@@ -89,6 +89,15 @@ pub fn tls_config(extra_ca_pem: Option<&[u8]>) -> io::Result<Arc<ClientConfig>> 
     Ok(Arc::new(config))
 }
 
+/// The `Host` header value: the port only when it is not the scheme's default.
+pub fn host_header(host: &str, port: u16, tls: bool) -> String {
+    if port == if tls { 443 } else { 80 } {
+        host.to_owned()
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// Opens a TCP connection with a timeout, trying each resolved address.
 pub fn tcp_connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
     let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{host}: no address"));

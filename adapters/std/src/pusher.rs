@@ -122,21 +122,12 @@ enum Owed {
 impl<'a> Pusher<'a> {
     /// A client for `options`, working in `buffers`. Call [`Pusher::connect`] to start.
     pub fn new(options: &Options, buffers: &'a mut Buffers) -> io::Result<Self> {
-        let default_port = if options.tls {
-            options.wss_port == 443
-        } else {
-            options.ws_port == 80
-        };
         let port = if options.tls {
             options.wss_port
         } else {
             options.ws_port
         };
-        let host_header = if default_port {
-            options.host.clone()
-        } else {
-            format!("{}:{}", options.host, port)
-        };
+        let host_header = crate::net::host_header(&options.host, port, options.tls);
         // The client config borrows the key and host for 'a; leak two short strings per
         // client (never freed, so clients are meant to live long).
         let key: &'a str = Box::leak(options.key.clone().into_boxed_str());

@@ -84,45 +84,46 @@ fn channels_presence_client_events_and_rest() {
 
     // The official PyPI library triggers; our client receives.
     let dir = peers_dir();
-    let out = Command::new(dir.join("venv/bin/python"))
-        .arg(peer_script("pusher_py_trigger.py"))
-        .args([
-            APP_ID,
-            KEY,
-            SECRET,
-            &server.port.to_string(),
-            "public-ch",
-            "from-python",
-            r#"{"m":"hi from python"}"#,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let official_trigger =
+        |mut cmd: Command, script: &str, channel: &str, event: &str, data: &str| {
+            let out = cmd
+                .arg(peer_script(script))
+                .args([
+                    APP_ID,
+                    KEY,
+                    SECRET,
+                    &server.port.to_string(),
+                    channel,
+                    event,
+                    data,
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{script}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+    let python = Command::new(dir.join("venv/bin/python"));
+    official_trigger(
+        python,
+        "pusher_py_trigger.py",
+        "public-ch",
+        "from-python",
+        r#"{"m":"hi from python"}"#,
     );
     a.wait_for(r#"from-python public-ch {"m": "hi from python"}"#, WAIT);
 
     // The official npm library triggers on a private channel; our client receives.
-    let out = Command::new("node")
-        .env("NODE_PATH", dir.join("node_modules"))
-        .arg(peer_script("pusher_node_trigger.js"))
-        .args([
-            APP_ID,
-            KEY,
-            SECRET,
-            &server.port.to_string(),
-            "private-ch",
-            "from-node",
-            r#"{"m":"hi from node"}"#,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let mut node = Command::new("node");
+    node.env("NODE_PATH", dir.join("node_modules"));
+    official_trigger(
+        node,
+        "pusher_node_trigger.js",
+        "private-ch",
+        "from-node",
+        r#"{"m":"hi from node"}"#,
     );
     a.wait_for(r#"from-node private-ch {"m":"hi from node"}"#, WAIT);
 

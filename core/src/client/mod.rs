@@ -467,6 +467,21 @@ enum Notice {
     GaveUp,
 }
 
+impl Notice {
+    /// The event the app sees (owns nothing, so it can be returned from anywhere).
+    fn event(self) -> Event<'static> {
+        match self {
+            Notice::State(previous, current) => Event::StateChanged { previous, current },
+            Notice::Disconnected(problem, retry, ms) => Event::Disconnected {
+                problem,
+                retry,
+                retry_in: retry_in(ms),
+            },
+            Notice::GaveUp => Event::GaveUp,
+        }
+    }
+}
+
 /// A small FIFO; when full, the oldest state change absorbs the next (so the chain of states
 /// the app sees stays consistent) and other notices drop the oldest.
 #[derive(Debug, Clone)]
@@ -894,15 +909,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// frames are parsed here, one at a time.
     pub fn poll_event(&mut self) -> Option<Event<'_>> {
         if let Some(n) = self.inner.notices.pop() {
-            return Some(match n {
-                Notice::State(previous, current) => Event::StateChanged { previous, current },
-                Notice::Disconnected(problem, retry, ms) => Event::Disconnected {
-                    problem,
-                    retry,
-                    retry_in: retry_in(ms),
-                },
-                Notice::GaveUp => Event::GaveUp,
-            });
+            return Some(n.event());
         }
         if let Some(i) = self.inner.channels.take_flag(|s| &mut s.auth_due) {
             let channel = self.inner.channels.get(i).map_or("", |s| s.name());
@@ -978,15 +985,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     }
 
     fn poll_notice(&mut self) -> Option<Event<'_>> {
-        self.inner.notices.pop().map(|n| match n {
-            Notice::State(previous, current) => Event::StateChanged { previous, current },
-            Notice::Disconnected(problem, retry, ms) => Event::Disconnected {
-                problem,
-                retry,
-                retry_in: retry_in(ms),
-            },
-            Notice::GaveUp => Event::GaveUp,
-        })
+        self.inner.notices.pop().map(Notice::event)
     }
 
     // ---- subscriptions ---------------------------------------------------------------

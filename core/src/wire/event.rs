@@ -114,13 +114,13 @@ fn walk<'a>(
     if sc.peek() != Some(b'{') {
         return Err(EventError::NotObject);
     }
-    sc.expect(b'{')?;
+    sc.consume(b'{')?;
     if sc.peek() == Some(b'}') {
-        sc.expect(b'}')?;
+        sc.consume(b'}')?;
     } else {
         loop {
             let key = sc.string()?;
-            sc.expect(b':')?;
+            sc.consume(b':')?;
             match field_of(key) {
                 Field::Other => {
                     sc.value()?;
@@ -128,9 +128,9 @@ fn walk<'a>(
                 f => on(f, &mut sc)?,
             }
             match sc.peek() {
-                Some(b',') => sc.expect(b',')?,
+                Some(b',') => sc.consume(b',')?,
                 Some(b'}') => {
-                    sc.expect(b'}')?;
+                    sc.consume(b'}')?;
                     break;
                 }
                 Some(_) => return Err(JsonError::UnexpectedByte { at: sc.pos() }.into()),

@@ -678,9 +678,9 @@ impl<'a> Scanner<'a> {
         None
     }
 
-    /// Expects `b` (after white space) and steps over it.
+    /// Steps over `b` (after white space); anything else is a typed error, never a panic.
     #[inline]
-    pub fn expect(&mut self, b: u8) -> Result<(), JsonError> {
+    pub fn consume(&mut self, b: u8) -> Result<(), JsonError> {
         match self.peek() {
             Some(c) if c == b => {
                 self.pos += 1;
@@ -714,7 +714,7 @@ impl<'a> Scanner<'a> {
     /// checked when it is unescaped). Control characters are still rejected.
     #[inline]
     pub fn string_lazy(&mut self) -> Result<RawStr<'a>, JsonError> {
-        self.expect(b'"')?;
+        self.consume(b'"')?;
         let s = self.bytes();
         let start = self.pos;
         // Keys and names: one word, no escapes.
@@ -769,7 +769,7 @@ impl<'a> Scanner<'a> {
 
     /// Like [`Scanner::string_into`], returning the number of bytes written to `out`.
     pub fn string_unescape(&mut self, out: &mut [u8]) -> Result<usize, JsonError> {
-        self.expect(b'"')?;
+        self.consume(b'"')?;
         let (end, n, closed) = unescape(self.bytes(), self.pos, out)?;
         if !closed {
             return Err(JsonError::UnexpectedEnd);
@@ -904,7 +904,7 @@ impl<'a> Scanner<'a> {
                 // First member or element.
                 if is_object {
                     self.string()?;
-                    self.expect(b':')?;
+                    self.consume(b':')?;
                 }
                 if matches!(self.peek(), Some(b'{' | b'[')) {
                     continue 'open;
@@ -922,7 +922,7 @@ impl<'a> Scanner<'a> {
                         self.pos += 1;
                         if in_object {
                             self.string()?;
-                            self.expect(b':')?;
+                            self.consume(b':')?;
                         }
                         if matches!(self.peek(), Some(b'{' | b'[')) {
                             continue 'open;
@@ -958,7 +958,7 @@ pub struct Members<'a> {
 impl<'a> Members<'a> {
     fn new(raw: &'a str) -> Self {
         let mut sc = Scanner::new(raw);
-        let done = sc.expect(b'{').is_err();
+        let done = sc.consume(b'{').is_err();
         Members {
             sc,
             first: true,
@@ -975,7 +975,7 @@ impl<'a> Members<'a> {
         }
         self.first = false;
         let key = self.sc.string()?;
-        self.sc.expect(b':')?;
+        self.sc.consume(b':')?;
         Ok(Some((key, self.sc.value()?)))
     }
 }
@@ -1006,7 +1006,7 @@ pub struct Elements<'a> {
 impl<'a> Elements<'a> {
     fn new(raw: &'a str) -> Self {
         let mut sc = Scanner::new(raw);
-        let done = sc.expect(b'[').is_err();
+        let done = sc.consume(b'[').is_err();
         Elements {
             sc,
             first: true,

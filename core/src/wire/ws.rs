@@ -518,17 +518,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
     /// Like [`Reader::read`], but a text message comes as mutable (UTF-8 checked) bytes, so it
     /// can be decoded in place ([`crate::wire::event::Event::decode_in_place`]).
     pub fn read_mut(&mut self) -> Result<Option<MessageMut<'_>>, WsError> {
-        let Some((opcode, start, end)) = self.next_ready()? else {
+        let Some(ready) = self.next_message()? else {
             return Ok(None);
         };
-        let payload = self.buf.as_mut().get_mut(start..end).unwrap_or(&mut []);
-        Ok(Some(match opcode {
-            Opcode::Text => {
-                if crate::utf8(payload).is_none() {
-                    return Err(WsError::InvalidUtf8);
-                }
-                MessageMut::Text(payload)
-            }
+        let payload = self.payload_mut(ready);
+        Ok(Some(match ready.opcode {
+            Opcode::Text => MessageMut::Text(payload),
             Opcode::Ping => MessageMut::Other(Message::Ping(payload)),
             Opcode::Pong => MessageMut::Other(Message::Pong(payload)),
             Opcode::Close => MessageMut::Other(Message::Close(parse_close(payload)?)),
