@@ -1,0 +1,346 @@
+//! The driver: one loop that moves bytes between a transport and the sans-IO client. Each
+//! turn it hands the client's events to the app (answering auth requests through the
+//! [`Authorizer`]), performs the client's actions, writes what it queued, then races a read
+//! against the client's next deadline and the app's own wake-up.
+
+use core::ops::ControlFlow;
+
+use embassy_futures::select::{Either, Either3, select, select3};
+use embassy_time::Timer;
+use embedded_io_async::{Read, Write};
+use pusher_core::client::{self, Action, Client, Event, State};
+
+use crate::auth::Authorizer;
+use crate::connect::{Close, Connect};
+use crate::fmt::debug;
+
+/// What the app does with the driver's events.
+///
+/// A closure `FnMut(Event<'_>) -> ControlFlow<()>` is a handler that only listens.
+pub trait Handler {
+    /// An event from the client. Events borrow the client's buffers, so act on the client
+    /// in [`Handler::work`]. `Break` stops [`Driver::run`].
+    fn event(&mut self, event: Event<'_>) -> ControlFlow<()>;
+
+    /// Called once per turn of the loop, after the events: subscribe, trigger, sign in.
+    fn work<const CHANNELS: usize, const NAME: usize>(
+        &mut self,
+        client: &mut Client<'_, CHANNELS, NAME>,
+    ) -> ControlFlow<()> {
+        let _ = client;
+        ControlFlow::Continue(())
+    }
+
+    /// Resolves when the app has work for [`Handler::work`] (a button, a sensor reading).
+    /// Raced against the read, so it must be cancel-safe. Never resolves by default.
+    async fn wait(&mut self) {
+        core::future::pending::<()>().await
+    }
+}
+
+impl<F: FnMut(Event<'_>) -> ControlFlow<()>> Handler for F {
+    fn event(&mut self, event: Event<'_>) -> ControlFlow<()> {
+        self(event)
+    }
+}
+
+/// Why [`Driver::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Stop {
+    /// The handler returned `Break`.
+    App,
+    /// The client is disconnected and has nothing scheduled (the app called
+    /// `disconnect`, or a close code said not to reconnect).
+    Disconnected,
+    /// The client gave up after `max_attempts` (state `Failed`).
+    Failed,
+}
+
+/// Auth work copied out of an event, done once the event's borrow ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Owed {
+    None,
+    Channel,
+    Signin,
+}
+
+/// Drives a [`Client`] over connections from a [`Connect`]or, signing with an
+/// [`Authorizer`].
+pub struct Driver<'a, A, const CHANNELS: usize = 8, const NAME: usize = 48> {
+    client: Client<'a, CHANNELS, NAME>,
+    authorizer: A,
+    epoch: embassy_time::Instant,
+    /// A connection was being opened or was open when a `run` future was dropped.
+    transport: bool,
+    owed: Owed,
+    owed_channel: [u8; NAME],
+    owed_channel_len: usize,
+    owed_socket: [u8; client::MAX_SOCKET_ID],
+    owed_socket_len: usize,
+}
+
+impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, CHANNELS, NAME> {
+    /// A driver for `client`, answering auth requests with `authorizer`.
+    pub fn new(client: Client<'a, CHANNELS, NAME>, authorizer: A) -> Self {
+        Driver {
+            client,
+            authorizer,
+            epoch: embassy_time::Instant::now(),
+            transport: false,
+            owed: Owed::None,
+            owed_channel: [0; NAME],
+            owed_channel_len: 0,
+            owed_socket: [0; client::MAX_SOCKET_ID],
+            owed_socket_len: 0,
+        }
+    }
+
+    /// The client: subscribe, trigger, read members and state.
+    pub fn client(&mut self) -> &mut Client<'a, CHANNELS, NAME> {
+        &mut self.client
+    }
+
+    /// The authorizer.
+    pub fn authorizer(&mut self) -> &mut A {
+        &mut self.authorizer
+    }
+
+    /// The client's clock: milliseconds since the driver was made.
+    pub fn now(&self) -> client::Instant {
+        client::Instant::from_millis(self.epoch.elapsed().as_millis())
+    }
+
+    /// Starts connecting (same as `client().connect(now())`).
+    pub fn connect(&mut self) {
+        let now = self.now();
+        self.client.connect(now);
+    }
+
+    /// Runs the client until the handler stops it, the client is disconnected for good, or
+    /// it gives up. Cancel-safe: dropping the future closes the connection (the client sees
+    /// a lost transport and reconnects on the next `run`), and no event or queued byte is lost.
+    pub async fn run<C: Connect, H: Handler>(&mut self, connector: &mut C, app: &mut H) -> Stop {
+        if core::mem::take(&mut self.transport) {
+            // A previous `run` was dropped with a connection open or opening.
+            self.client.handle_closed(self.now());
+        }
+        loop {
+            if let ControlFlow::Break(stop) = self.turn(app).await {
+                return stop;
+            }
+            match self.client.poll_action() {
+                Some(Action::Open { tls }) => {
+                    self.transport = true;
+                    match connector.connect(tls).await {
+                        Ok(mut conn) => {
+                            debug!("transport open");
+                            self.client.handle_connected(self.now());
+                            let stop = self.session(&mut conn, app).await;
+                            conn.close().await;
+                            self.transport = false;
+                            self.client.handle_closed(self.now());
+                            if let Some(stop) = stop {
+                                return stop;
+                            }
+                        }
+                        Err(e) => {
+                            // Connector errors are only `Debug`; defmt gets the fact alone.
+                            #[cfg(feature = "log")]
+                            log::debug!("connect failed: {e:?}");
+                            #[cfg(feature = "defmt")]
+                            defmt::debug!("connect failed");
+                            let _ = e;
+                            self.transport = false;
+                            self.client.handle_closed(self.now());
+                        }
+                    }
+                }
+                // Nothing is open: closing is only bookkeeping.
+                Some(Action::Close) => self.client.handle_closed(self.now()),
+                None => {
+                    let Some(deadline) = self.client.poll_timeout() else {
+                        match self.client.state() {
+                            State::Failed => return Stop::Failed,
+                            State::Disconnected | State::Initialized => {
+                                return Stop::Disconnected;
+                            }
+                            _ => {}
+                        }
+                        app.wait().await;
+                        continue;
+                    };
+                    let timer = Timer::at(self.wall(deadline));
+                    if let Either::First(()) = select(timer, app.wait()).await {
+                        self.client.handle_timeout(self.now());
+                    }
+                }
+            }
+        }
+    }
+
+    /// One open connection: returns `None` when it ended (the caller closes it), or why to
+    /// stop altogether.
+    async fn session<T: Read + Write, H: Handler>(
+        &mut self,
+        conn: &mut T,
+        app: &mut H,
+    ) -> Option<Stop> {
+        loop {
+            if let ControlFlow::Break(stop) = self.turn(app).await {
+                return Some(stop);
+            }
+            match self.client.poll_action() {
+                Some(Action::Close) => {
+                    self.flush(conn).await;
+                    return None;
+                }
+                Some(Action::Open { .. }) => {
+                    // Only asked with no transport; treat as "start over".
+                    return None;
+                }
+                None => {}
+            }
+            if !self.flush(conn).await {
+                return None;
+            }
+            let deadline = self.client.poll_timeout().map(|at| self.wall(at));
+            let timer = async {
+                match deadline {
+                    Some(at) => Timer::at(at).await,
+                    None => core::future::pending::<()>().await,
+                }
+            };
+            let spare = self.client.rx_buffer();
+            if spare.is_empty() {
+                // A frame larger than the buffer: the next `poll_event` reports and closes.
+                continue;
+            }
+            match select3(conn.read(spare), timer, app.wait()).await {
+                Either3::First(Ok(0)) => {
+                    debug!("closed by peer");
+                    return None;
+                }
+                Either3::First(Ok(n)) => {
+                    let now = self.now();
+                    self.client.commit_rx(n, now);
+                }
+                Either3::First(Err(e)) => {
+                    debug!("read failed:", embedded_io_async::Error::kind(&e));
+                    return None;
+                }
+                Either3::Second(()) | Either3::Third(()) => {}
+            }
+            let now = self.now();
+            if self.client.poll_timeout().is_some_and(|t| t <= now) {
+                self.client.handle_timeout(now);
+            }
+        }
+    }
+
+    /// Hands out every pending event, settles auth requests, lets the app work.
+    async fn turn<H: Handler>(&mut self, app: &mut H) -> ControlFlow<Stop> {
+        while let Some(event) = self.client.poll_event() {
+            match event {
+                Event::AuthRequired { channel, socket_id } => {
+                    self.owed = Owed::Channel;
+                    self.owed_channel_len = copy(&mut self.owed_channel, channel);
+                    self.owed_socket_len = copy(&mut self.owed_socket, socket_id);
+                }
+                Event::SigninRequired { socket_id } => {
+                    self.owed = Owed::Signin;
+                    self.owed_socket_len = copy(&mut self.owed_socket, socket_id);
+                }
+                _ => {}
+            }
+            let flow = app.event(event);
+            self.settle().await;
+            if flow.is_break() {
+                return ControlFlow::Break(Stop::App);
+            }
+        }
+        if app.work(&mut self.client).is_break() {
+            return ControlFlow::Break(Stop::App);
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Answers the auth request copied out of the last event.
+    async fn settle(&mut self) {
+        let owed = core::mem::replace(&mut self.owed, Owed::None);
+        let socket = self.owed_socket.get(..self.owed_socket_len).unwrap_or(&[]);
+        let Ok(socket) = core::str::from_utf8(socket) else {
+            return;
+        };
+        match owed {
+            Owed::None => {}
+            Owed::Channel => {
+                let channel = self
+                    .owed_channel
+                    .get(..self.owed_channel_len)
+                    .unwrap_or(&[]);
+                let Ok(channel) = core::str::from_utf8(channel) else {
+                    return;
+                };
+                let answer = match self.authorizer.authorize(channel, socket).await {
+                    Ok(grant) => {
+                        self.client
+                            .provide_auth(channel, socket, grant.auth, grant.channel_data)
+                    }
+                    Err(e) => {
+                        debug!("auth refused:", e);
+                        self.client.auth_failed(channel, socket)
+                    }
+                };
+                if let Err(e) = answer {
+                    // Stale socket id (reconnected meanwhile) or no room: the client
+                    // asks again when it can.
+                    debug!("auth answer not taken:", e);
+                    let _ = self.client.auth_failed(channel, socket);
+                }
+            }
+            Owed::Signin => {
+                if let Ok(grant) = self.authorizer.authenticate(socket).await
+                    && let Err(e) =
+                        self.client
+                            .provide_user_auth(socket, grant.auth, grant.user_data)
+                {
+                    debug!("sign-in answer not taken:", e);
+                }
+            }
+        }
+    }
+
+    /// Writes everything the client queued. False when the transport failed.
+    async fn flush<T: Write>(&mut self, conn: &mut T) -> bool {
+        let mut wrote = false;
+        while let Some(out) = self.client.poll_transmit() {
+            match conn.write(out).await {
+                Ok(0) => return false,
+                Ok(n) => {
+                    wrote = true;
+                    self.client.consume_tx(n);
+                }
+                Err(e) => {
+                    debug!("write failed:", embedded_io_async::Error::kind(&e));
+                    return false;
+                }
+            }
+        }
+        !wrote || conn.flush().await.is_ok()
+    }
+
+    /// The embassy-time instant of a client instant.
+    fn wall(&self, at: client::Instant) -> embassy_time::Instant {
+        self.epoch + embassy_time::Duration::from_millis(at.as_millis())
+    }
+}
+
+/// Copies `s` into `buf`, truncating if it does not fit (then the answer is refused as stale).
+fn copy(buf: &mut [u8], s: &str) -> usize {
+    let n = s.len().min(buf.len());
+    if let (Some(dst), Some(src)) = (buf.get_mut(..n), s.as_bytes().get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    n
+}

@@ -1,0 +1,164 @@
+//! The firmware's twin on Linux: the same pusher-embassy driver over embassy-net, on a TAP
+//! device (run it inside a network namespace that has one). Prints one line per event on
+//! stdout so a test can follow it.
+//!
+//! `embassy-twin TAP DEVICE_IP SERVER_IP PORT KEY SECRET ACTIVITY_SECS CHANNEL...`
+
+use std::io::Write as _;
+use std::net::Ipv4Addr;
+use std::ops::ControlFlow;
+
+use embassy_executor::{Executor, Spawner};
+use embassy_net::{Config, Ipv4Cidr, Runner, StackResources, StaticConfigV4};
+use embassy_net_tuntap::TunTapDevice;
+use pusher_core::auth::Credentials;
+use pusher_core::client::{self, Client, Duration, Event};
+use pusher_embassy::{Driver, LocalSigner, Stop, TcpConnector};
+
+/// Command line.
+struct Args {
+    tap: String,
+    device_ip: Ipv4Addr,
+    server_ip: String,
+    port: u16,
+    key: String,
+    secret: String,
+    activity_secs: u64,
+    channels: Vec<String>,
+}
+
+fn args() -> Result<Args, String> {
+    let mut a = std::env::args().skip(1);
+    let mut next = |what: &str| a.next().ok_or(format!("missing {what}"));
+    let tap = next("TAP")?;
+    let device_ip = next("DEVICE_IP")?.parse().map_err(|_| "bad DEVICE_IP")?;
+    let server_ip = next("SERVER_IP")?;
+    let port = next("PORT")?.parse().map_err(|_| "bad PORT")?;
+    let key = next("KEY")?;
+    let secret = next("SECRET")?;
+    let activity_secs = next("ACTIVITY_SECS")?
+        .parse()
+        .map_err(|_| "bad ACTIVITY_SECS")?;
+    let channels = a.collect();
+    Ok(Args {
+        tap,
+        device_ip,
+        server_ip,
+        port,
+        key,
+        secret,
+        activity_secs,
+        channels,
+    })
+}
+
+fn leak<T>(t: T) -> &'static mut T {
+    Box::leak(Box::new(t))
+}
+
+/// One line per event, flushed at once (the test reads them as they come).
+fn say(line: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+#[embassy_executor::task]
+async fn net_task(mut runner: Runner<'static, TunTapDevice>) -> ! {
+    runner.run().await
+}
+
+#[embassy_executor::task]
+async fn main_task(spawner: Spawner, args: Args) {
+    let device = match TunTapDevice::new(&args.tap) {
+        Ok(d) => d,
+        Err(e) => {
+            say(format_args!("fatal tap {}: {e}", args.tap));
+            std::process::exit(2);
+        }
+    };
+    let config = Config::ipv4_static(StaticConfigV4 {
+        address: Ipv4Cidr::new(args.device_ip, 24),
+        gateway: None,
+        dns_servers: Default::default(),
+    });
+    let seed = std::process::id().into();
+    let (stack, runner) = embassy_net::new(device, config, leak(StackResources::<4>::new()), seed);
+    spawner.spawn(net_task(runner).expect("net task"));
+    stack.wait_config_up().await;
+    say(format_args!("net up"));
+
+    let key: &'static str = leak(args.key).as_str();
+    let host: &'static str = leak(format!("{}:{}", args.server_ip, args.port)).as_str();
+    let server: &'static str = leak(args.server_ip).as_str();
+    let mut config = client::Config::new(key, host);
+    config.use_tls = false;
+    config.activity_timeout = Duration::from_secs(args.activity_secs);
+    let rx = leak([0u8; 4096]);
+    let tx = leak([0u8; 1024]);
+    let presence = leak([0u8; 1024]);
+    config.max_message = rx.len() - 16;
+    let client: Client<'static, 8, 48> = Client::new(config, rx, tx, presence, seed);
+    let signer = LocalSigner::<128>::new(Credentials::new(key, leak(args.secret)))
+        .with_channel_data(r#"{"user_id":"twin","user_info":{"board":"tap"}}"#);
+    let mut driver = Driver::new(client, signer);
+    for channel in &args.channels {
+        if let Err(e) = driver.client().subscribe(channel) {
+            say(format_args!("fatal subscribe {channel}: {e}"));
+            std::process::exit(2);
+        }
+    }
+    let mut connector = TcpConnector::new(stack, server, leak([0u8; 2048]), leak([0u8; 2048]))
+        .with_ports(args.port, args.port);
+    driver.connect();
+    let stop = driver.run(&mut connector, &mut report).await;
+    say(format_args!("stopped {stop:?}"));
+    std::process::exit(if stop == Stop::App { 0 } else { 1 });
+}
+
+/// Prints the events a test looks for.
+fn report(event: Event<'_>) -> ControlFlow<()> {
+    match event {
+        Event::StateChanged { previous, current } => {
+            say(format_args!("state {previous:?} {current:?}"))
+        }
+        Event::Subscribed { channel } => say(format_args!("subscribed {channel}")),
+        Event::SubscriptionError { channel, status } => {
+            say(format_args!("subscription_error {channel} {status:?}"))
+        }
+        Event::Message {
+            event,
+            channel,
+            data,
+            ..
+        } => say(format_args!(
+            "message {} {event} {}",
+            channel.unwrap_or("-"),
+            data.unwrap_or("")
+        )),
+        Event::MemberAdded { channel, id, .. } => say(format_args!("member_added {channel} {id}")),
+        Event::Disconnected { problem, .. } => say(format_args!("disconnected {problem:?}")),
+        Event::Ping => say(format_args!("ping")),
+        Event::Pong => say(format_args!("pong")),
+        Event::Error { code, .. } => say(format_args!("error {code:?}")),
+        _ => {}
+    }
+    ControlFlow::Continue(())
+}
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .target(env_logger::Target::Stderr)
+        .init();
+    let args = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!(
+                "{e}\nusage: embassy-twin TAP DEVICE_IP SERVER_IP PORT KEY SECRET ACTIVITY_SECS CHANNEL..."
+            );
+            std::process::exit(2);
+        }
+    };
+    let executor = leak(Executor::new());
+    executor.run(|spawner| spawner.spawn(main_task(spawner, args).expect("main task")));
+}
