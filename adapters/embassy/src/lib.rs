@@ -37,7 +37,7 @@ pub use driver::{Driver, Handler, Stop};
 #[cfg(feature = "net")]
 pub use net::{NetError, TcpConn, TcpConnector};
 #[cfg(feature = "tls")]
-pub use tls::{MaybeTls, TlsConnector, TlsError, Verify};
+pub use tls::{MaybeTls, StreamError, TlsConnector, TlsError, Verify};
 
 pub use pusher_core;
 pub use pusher_core::client::{Client, Config, Event, State};

@@ -3,6 +3,9 @@
 //! stdout so a test can follow it.
 //!
 //! `embassy-twin TAP DEVICE_IP SERVER_IP PORT KEY SECRET ACTIVITY_SECS CHANNEL...`
+//!
+//! With `TWIN_CA=ca.der` in the environment it speaks wss:// through embedded-tls and
+//! verifies the server against that CA.
 
 use std::io::Write as _;
 use std::net::Ipv4Addr;
@@ -13,7 +16,7 @@ use embassy_net::{Config, Ipv4Cidr, Runner, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use pusher_core::auth::Credentials;
 use pusher_core::client::{self, Client, Duration, Event};
-use pusher_embassy::{Driver, LocalSigner, Stop, TcpConnector};
+use pusher_embassy::{Connect, Driver, LocalSigner, Stop, TcpConnector, TlsConnector, Verify};
 
 /// Command line.
 struct Args {
@@ -92,7 +95,14 @@ async fn main_task(spawner: Spawner, args: Args) {
     let host: &'static str = leak(format!("{}:{}", args.server_ip, args.port)).as_str();
     let server: &'static str = leak(args.server_ip).as_str();
     let mut config = client::Config::new(key, host);
-    config.use_tls = false;
+    let ca = std::env::var_os("TWIN_CA").map(|path| match std::fs::read(&path) {
+        Ok(der) => leak(der).as_slice(),
+        Err(e) => {
+            say(format_args!("fatal CA {}: {e}", path.to_string_lossy()));
+            std::process::exit(2);
+        }
+    });
+    config.use_tls = ca.is_some();
     config.activity_timeout = Duration::from_secs(args.activity_secs);
     let rx = leak([0u8; 4096]);
     let tx = leak([0u8; 1024]);
@@ -108,12 +118,31 @@ async fn main_task(spawner: Spawner, args: Args) {
             std::process::exit(2);
         }
     }
-    let mut connector = TcpConnector::new(stack, server, leak([0u8; 2048]), leak([0u8; 2048]))
+    let tcp = TcpConnector::new(stack, server, leak([0u8; 2048]), leak([0u8; 2048]))
         .with_ports(args.port, args.port);
     driver.connect();
-    let stop = driver.run(&mut connector, &mut report).await;
+    let stop = match ca {
+        None => run(&mut driver, tcp).await,
+        Some(der) => {
+            let tls = TlsConnector::<_, 2048>::new(
+                tcp,
+                leak([0u8; 16640]),
+                leak([0u8; 4096]),
+                Verify::Ca(der),
+                rand_core::OsRng,
+            );
+            run(&mut driver, tls).await
+        }
+    };
     say(format_args!("stopped {stop:?}"));
     std::process::exit(if stop == Stop::App { 0 } else { 1 });
+}
+
+async fn run<C: Connect>(
+    driver: &mut Driver<'static, LocalSigner<'static, 128>, 8, 48>,
+    mut connector: C,
+) -> Stop {
+    driver.run(&mut connector, &mut report).await
 }
 
 /// Prints the events a test looks for.

@@ -4,7 +4,7 @@
 //! the peers `scripts/peers` installs; without them it fails, it never skips.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
@@ -45,12 +45,12 @@ fn run(cmd: &mut Command) {
 struct Netns(String);
 
 impl Netns {
-    fn new() -> Netns {
+    fn new(tag: &str) -> Netns {
         assert!(
             std::path::Path::new("/dev/net/tun").exists(),
             "/dev/net/tun is missing: the TAP test needs it (and root)"
         );
-        let name = format!("pusher-twin-{}", std::process::id());
+        let name = format!("pusher-{tag}-{}", std::process::id());
         let _ = Command::new("ip").args(["netns", "delete", &name]).output();
         run(Command::new("ip").args(["netns", "add", &name]));
         let ns = Netns(name);
@@ -86,11 +86,15 @@ impl Drop for Netns {
     }
 }
 
-/// soketi listening on the TAP's kernel side.
-fn start_soketi(ns: &Netns) -> Child {
+/// soketi listening on the TAP's kernel side, over TLS with `tls`'s certificate and key.
+fn start_soketi(ns: &Netns, tls: Option<&Certs>) -> Child {
     let dir = peers_dir();
-    let child = ns
-        .exec(dir.join("node_modules/.bin/soketi"))
+    let mut cmd = ns.exec(dir.join("node_modules/.bin/soketi"));
+    if let Some(certs) = tls {
+        cmd.env("SOKETI_SSL_CERT", certs.dir.join("server.pem"))
+            .env("SOKETI_SSL_KEY", certs.dir.join("server.key"));
+    }
+    let child = cmd
         .arg("start")
         .current_dir(&dir)
         .env("SOKETI_HOST", SERVER_IP)
@@ -136,9 +140,13 @@ struct Twin {
 }
 
 impl Twin {
-    fn start(ns: &Netns) -> Twin {
-        let mut child = ns
-            .exec(env!("CARGO_BIN_EXE_embassy-twin"))
+    /// The twin, over TLS trusting `ca` (DER) when given.
+    fn start(ns: &Netns, ca: Option<&Path>) -> Twin {
+        let mut cmd = ns.exec(env!("CARGO_BIN_EXE_embassy-twin"));
+        if let Some(ca) = ca {
+            cmd.env("TWIN_CA", ca);
+        }
+        let mut child = cmd
             .args(["tap0", DEVICE_IP, SERVER_IP, PORT, KEY, SECRET, "2"])
             .args(CHANNELS)
             .env("RUST_LOG", "warn")
@@ -214,11 +222,16 @@ impl Drop for Twin {
     }
 }
 
-/// The official library triggers `event` with `data` on every test channel.
-fn trigger(ns: &Netns, event: &str, data: &str) {
+/// The official library triggers `event` with `data` on every test channel (over HTTPS
+/// trusting `certs`' CA when given).
+fn trigger(ns: &Netns, tls: Option<&Certs>, event: &str, data: &str) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/trigger.js");
-    let out = ns
-        .exec("node")
+    let mut cmd = ns.exec("node");
+    if let Some(certs) = tls {
+        cmd.env("TRIGGER_TLS", "1")
+            .env("NODE_EXTRA_CA_CERTS", certs.dir.join("ca.pem"));
+    }
+    let out = cmd
         .arg(script)
         .args([APP_ID, KEY, SECRET, SERVER_IP, PORT, event, data])
         .args(CHANNELS)
@@ -233,11 +246,141 @@ fn trigger(ns: &Netns, event: &str, data: &str) {
     );
 }
 
+/// A throwaway ECDSA P-256 CA and a server certificate for the server's address, made with
+/// openssl (embedded-tls verifies P-256 chains).
+struct Certs {
+    dir: PathBuf,
+}
+
+impl Certs {
+    fn new() -> Certs {
+        let dir = std::env::temp_dir().join(format!("pusher-twin-tls-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let ssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(&dir));
+        let ec = [
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+        ];
+        for key in ["ca.key", "server.key", "other.key"] {
+            ssl(&[&ec[..], &[key]].concat());
+        }
+        let ca = ["req", "-x509", "-new", "-sha256", "-days", "2", "-key"];
+        ssl(&[
+            &ca[..],
+            &["ca.key", "-subj", "/CN=twin CA", "-out", "ca.pem"],
+        ]
+        .concat());
+        ssl(&[
+            &ca[..],
+            &["other.key", "-subj", "/CN=other CA", "-out", "other.pem"],
+        ]
+        .concat());
+        ssl(&[
+            "req",
+            "-new",
+            "-key",
+            "server.key",
+            "-subj",
+            &format!("/CN={SERVER_IP}"),
+            "-out",
+            "server.csr",
+        ]);
+        std::fs::write(
+            dir.join("ext.cnf"),
+            format!("subjectAltName=DNS:{SERVER_IP},IP:{SERVER_IP}\nbasicConstraints=CA:FALSE\n"),
+        )
+        .expect("ext.cnf");
+        ssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-sha256",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.pem",
+        ]);
+        for name in ["ca", "other"] {
+            ssl(&[
+                "x509",
+                "-in",
+                &format!("{name}.pem"),
+                "-outform",
+                "der",
+                "-out",
+                &format!("{name}.der"),
+            ]);
+        }
+        Certs { dir }
+    }
+}
+
+impl Drop for Certs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn embassy_net_twin_over_tls_verifies_the_server() {
+    let certs = Certs::new();
+    let ns = Netns::new("twin-tls");
+    let soketi = start_soketi(&ns, Some(&certs));
+
+    // A CA that did not sign the server's certificate: the handshake fails every time.
+    let mut stranger = Twin::start(&ns, Some(&certs.dir.join("other.der")));
+    for _ in 0..2 {
+        stranger.expect_where(
+            |l| l.starts_with("disconnected "),
+            "disconnected",
+            Duration::from_secs(20),
+        );
+    }
+    assert!(
+        !stranger
+            .seen
+            .iter()
+            .any(|l| l.contains("Connected") || l.starts_with("subscribed")),
+        "connected through an unverified server:\n{}",
+        stranger.seen.join("\n")
+    );
+    drop(stranger);
+
+    // The right CA: wss:// up, channels subscribed, an HTTPS trigger arrives.
+    let mut twin = Twin::start(&ns, Some(&certs.dir.join("ca.der")));
+    twin.expect("state Connecting Connected", Duration::from_secs(30));
+    twin.expect_subscribed(Duration::from_secs(20));
+    let data = r#"{"secure":true}"#;
+    trigger(&ns, Some(&certs), "tls-event", data);
+    for channel in CHANNELS {
+        twin.expect(
+            &format!("message {channel} tls-event {data}"),
+            Duration::from_secs(10),
+        );
+    }
+    twin.expect("pong", Duration::from_secs(10));
+    drop(twin);
+    stop(soketi);
+}
+
 #[test]
 fn embassy_net_twin_against_soketi_over_tap() {
-    let ns = Netns::new();
-    let soketi = start_soketi(&ns);
-    let mut twin = Twin::start(&ns);
+    let ns = Netns::new("twin");
+    let soketi = start_soketi(&ns, None);
+    let mut twin = Twin::start(&ns, None);
     twin.expect("net up", Duration::from_secs(10));
     twin.expect("state Connecting Connected", Duration::from_secs(20));
     // Public, private (signed locally) and presence (with channel data) all confirmed.
@@ -245,7 +388,7 @@ fn embassy_net_twin_against_soketi_over_tap() {
 
     // Unicode and quotes survive the official library's double encoding.
     let data = r#"{"n":1,"s":"café \"q\" ✓"}"#;
-    trigger(&ns, "twin-event", data);
+    trigger(&ns, None, "twin-event", data);
     for channel in CHANNELS {
         twin.expect(
             &format!("message {channel} twin-event {data}"),
@@ -266,11 +409,11 @@ fn embassy_net_twin_against_soketi_over_tap() {
         "disconnected",
         Duration::from_secs(20),
     );
-    let soketi = start_soketi(&ns);
+    let soketi = start_soketi(&ns, None);
     twin.expect("state Connecting Connected", Duration::from_secs(60));
     twin.expect_subscribed(Duration::from_secs(20));
     let data = r#"{"n":2}"#;
-    trigger(&ns, "after-restart", data);
+    trigger(&ns, None, "after-restart", data);
     for channel in CHANNELS {
         twin.expect(
             &format!("message {channel} after-restart {data}"),

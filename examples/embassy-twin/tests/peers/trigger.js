@@ -1,8 +1,8 @@
 // The official npm `pusher` 5.3.4 library triggers one event on several channels over REST.
-// Run from the peers directory (NODE_PATH) inside the test's network namespace.
+// Over HTTPS when TRIGGER_TLS=1 (trust the CA through NODE_EXTRA_CA_CERTS). Run from the peers directory (NODE_PATH) inside the test's network namespace.
 const Pusher = require('pusher');
 const [appId, key, secret, host, port, event, data, ...channels] = process.argv.slice(2);
-const p = new Pusher({ appId, key, secret, host, port, useTLS: false });
+const p = new Pusher({ appId, key, secret, host, port, useTLS: process.env.TRIGGER_TLS === '1' });
 p.trigger(channels, event, JSON.parse(data)).then(async (r) => {
   console.log(r.status, await r.text());
   process.exit(r.status === 200 ? 0 : 1);
