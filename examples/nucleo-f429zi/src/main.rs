@@ -1,0 +1,243 @@
+//! A Pusher Channels client on an STM32 Nucleo-F429ZI: DHCP over the on-board Ethernet,
+//! DNS for the cluster's host, a public channel and a private one signed on the device, and
+//! the blue user button sends a client event. Everything is printed over defmt (RTT).
+//!
+//! Credentials come from the build environment: `PUSHER_KEY`, `PUSHER_SECRET`,
+//! `PUSHER_CLUSTER` (see README.md).
+
+#![no_std]
+#![no_main]
+
+use core::ops::ControlFlow;
+
+use defmt::{info, warn};
+use embassy_executor::Spawner;
+use embassy_net::{Runner, StackResources};
+use embassy_stm32::eth::{Ethernet, GenericPhy, PacketQueue};
+use embassy_stm32::exti::ExtiInput;
+use embassy_stm32::gpio::Pull;
+use embassy_stm32::peripherals::ETH;
+use embassy_stm32::rng::Rng;
+use embassy_stm32::time::Hertz;
+use embassy_stm32::{Config, bind_interrupts, eth, exti, interrupt, mode, peripherals, rng};
+use pusher_embassy::pusher_core::auth::Credentials;
+use pusher_embassy::pusher_core::client::{self, Client, Event};
+use pusher_embassy::pusher_core::wire::message::Payload;
+use pusher_embassy::{Driver, Handler, LocalSigner, TcpConnector};
+use static_cell::StaticCell;
+use {defmt_rtt as _, panic_probe as _};
+
+bind_interrupts!(struct Irqs {
+    ETH => eth::InterruptHandler;
+    HASH_RNG => rng::InterruptHandler<peripherals::RNG>;
+    EXTI15_10 => exti::InterruptHandler<interrupt::typelevel::EXTI15_10>;
+});
+
+const KEY: &str = match option_env!("PUSHER_KEY") {
+    Some(k) => k,
+    None => "app-key",
+};
+const SECRET: &str = match option_env!("PUSHER_SECRET") {
+    Some(s) => s,
+    None => "app-secret",
+};
+/// `ws-{cluster}.pusher.com`, built at compile time from `PUSHER_CLUSTER` (default `mt1`).
+const HOST: &str = match option_env!("PUSHER_HOST") {
+    Some(h) => h,
+    None => "ws-mt1.pusher.com",
+};
+const PUBLIC: &str = "sensors";
+const PRIVATE: &str = "private-device-1";
+
+type Device =
+    Ethernet<'static, ETH, GenericPhy<embassy_stm32::eth::Sma<'static, peripherals::ETH_SMA>>>;
+
+#[embassy_executor::task]
+async fn net_task(mut runner: Runner<'static, Device>) -> ! {
+    runner.run().await
+}
+
+/// Prints events; the button sends `client-button` on the private channel.
+struct App {
+    button: ExtiInput<'static, mode::Async>,
+    presses: u32,
+    pressed: bool,
+}
+
+impl Handler for App {
+    fn event(&mut self, event: Event<'_>) -> ControlFlow<()> {
+        match event {
+            Event::StateChanged { previous, current } => info!("state {} -> {}", previous, current),
+            Event::Subscribed { channel } => info!("subscribed to {=str}", channel),
+            Event::Message {
+                event,
+                channel,
+                data,
+                ..
+            } => info!(
+                "{=str} on {=str}: {=str}",
+                event,
+                channel.unwrap_or("-"),
+                data.unwrap_or("")
+            ),
+            Event::Disconnected {
+                problem, retry_in, ..
+            } => warn!("disconnected: {}, retry in {}", problem, retry_in),
+            Event::SubscriptionError { channel, status } => {
+                warn!("subscription to {=str} failed: {}", channel, status)
+            }
+            Event::Error { code, .. } => warn!("pusher:error {}", code),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn work<const CHANNELS: usize, const NAME: usize>(
+        &mut self,
+        client: &mut Client<'_, CHANNELS, NAME>,
+    ) -> ControlFlow<()> {
+        if core::mem::take(&mut self.pressed) {
+            self.presses += 1;
+            let mut text = [0u8; 32];
+            let data = format_presses(&mut text, self.presses);
+            match client.trigger(PRIVATE, "client-button", Payload::Json(data)) {
+                Ok(()) => info!("sent client-button {=str}", data),
+                Err(e) => warn!("client event not sent: {}", e),
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    async fn wait(&mut self) {
+        self.button.wait_for_rising_edge().await;
+        self.pressed = true;
+    }
+}
+
+/// `{"presses":N}` without core::fmt (keeps the image small).
+fn format_presses(buf: &mut [u8; 32], n: u32) -> &str {
+    let head = b"{\"presses\":";
+    buf[..head.len()].copy_from_slice(head);
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let end = head.len() + digits.len() - i;
+    buf[head.len()..end].copy_from_slice(&digits[i..]);
+    buf[end] = b'}';
+    core::str::from_utf8(&buf[..=end]).unwrap_or("{}")
+}
+
+#[embassy_executor::main]
+async fn main(spawner: Spawner) -> ! {
+    let mut config = Config::default();
+    {
+        use embassy_stm32::rcc::*;
+        // 8 MHz from the ST-LINK's MCO; 168 MHz core, 48 MHz for the RNG.
+        config.rcc.hse = Some(Hse {
+            freq: Hertz(8_000_000),
+            mode: HseMode::Bypass,
+        });
+        config.rcc.pll_src = PllSource::HSE;
+        config.rcc.pll = Some(Pll {
+            prediv: PllPreDiv::DIV4,
+            mul: PllMul::MUL168,
+            divp: Some(PllPDiv::DIV2),
+            divq: Some(PllQDiv::DIV7),
+            divr: None,
+        });
+        config.rcc.ahb_pre = AHBPrescaler::DIV1;
+        config.rcc.apb1_pre = APBPrescaler::DIV4;
+        config.rcc.apb2_pre = APBPrescaler::DIV2;
+        config.rcc.sys = Sysclk::PLL1_P;
+    }
+    let p = embassy_stm32::init(config);
+    info!("pusher on nucleo-f429zi");
+
+    let mut rng = Rng::new(p.RNG, Irqs);
+    let seed = rng.next_u64();
+
+    // The MAC comes from the chip's unique id, so two boards on one LAN differ.
+    let uid = embassy_stm32::uid::uid();
+    let mac = [0x02, 0x00, uid[0], uid[1], uid[2], uid[3]];
+    static PACKETS: StaticCell<PacketQueue<4, 4>> = StaticCell::new();
+    let device = Ethernet::new(
+        PACKETS.init(PacketQueue::<4, 4>::new()),
+        p.ETH,
+        Irqs,
+        p.PA1,  // REF_CLK
+        p.PA7,  // CRS_DV
+        p.PC4,  // RXD0
+        p.PC5,  // RXD1
+        p.PG13, // TXD0
+        p.PB13, // TXD1
+        p.PG11, // TX_EN
+        mac,
+        p.ETH_SMA,
+        p.PA2, // MDIO
+        p.PC1, // MDC
+    );
+
+    static RESOURCES: StaticCell<StackResources<4>> = StaticCell::new();
+    let (stack, runner) = embassy_net::new(
+        device,
+        embassy_net::Config::dhcpv4(Default::default()),
+        RESOURCES.init(StackResources::new()),
+        seed,
+    );
+    spawner.spawn(net_task(runner).expect("net task"));
+    stack.wait_config_up().await;
+    info!("network up: {}", stack.config_v4().map(|c| c.address));
+
+    // The client's buffers: 2 KiB per frame, 512 B to send, room for 512 B of presence.
+    static RX: StaticCell<[u8; 2048]> = StaticCell::new();
+    static TX: StaticCell<[u8; 512]> = StaticCell::new();
+    static PRESENCE: StaticCell<[u8; 512]> = StaticCell::new();
+    let mut config = client::Config::new(KEY, HOST);
+    // ws:// on port 80; for wss:// wrap the connector in `TlsConnector` (feature `tls`).
+    config.use_tls = false;
+    config.max_message = 2048 - 16;
+    let client: Client<'static, 4, 32> = Client::new(
+        config,
+        RX.init([0; 2048]),
+        TX.init([0; 512]),
+        PRESENCE.init([0; 512]),
+        seed,
+    );
+    let mut driver = Driver::new(
+        client,
+        LocalSigner::<96>::new(Credentials::new(KEY, SECRET)),
+    );
+    for channel in [PUBLIC, PRIVATE] {
+        if let Err(e) = driver.client().subscribe(channel) {
+            warn!("cannot subscribe to {=str}: {}", channel, e);
+        }
+    }
+
+    static SOCKET_RX: StaticCell<[u8; 2048]> = StaticCell::new();
+    static SOCKET_TX: StaticCell<[u8; 1024]> = StaticCell::new();
+    let mut connector = TcpConnector::new(
+        stack,
+        HOST,
+        SOCKET_RX.init([0; 2048]),
+        SOCKET_TX.init([0; 1024]),
+    );
+    let mut app = App {
+        button: ExtiInput::new(p.PC13, p.EXTI13, Pull::Down, Irqs),
+        presses: 0,
+        pressed: false,
+    };
+    loop {
+        driver.connect();
+        let stop = driver.run(&mut connector, &mut app).await;
+        warn!("client stopped: {}; starting over in 10 s", stop);
+        embassy_time::Timer::after_secs(10).await;
+    }
+}
