@@ -4,7 +4,6 @@
 //! against `sha2` at every length, the RFC 4231 vectors and the official libraries' signatures.
 
 use sha2::block_api::compress256;
-use sha2::{Digest, Sha256};
 
 use crate::buf::Bytes as _;
 
@@ -54,36 +53,37 @@ impl Sha {
             if self.buffered < BLOCK {
                 return;
             }
-            compress256(&mut self.state, &[self.buf]);
+            compress256(&mut self.state, core::slice::from_ref(&self.buf));
             self.buffered = 0;
         }
         while let Some(block) = data
             .get(..BLOCK)
-            .and_then(|b| <[u8; BLOCK]>::try_from(b).ok())
+            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
         {
-            compress256(&mut self.state, &[block]);
+            compress256(&mut self.state, core::slice::from_ref(block));
             data = data.get(BLOCK..).unwrap_or(&[]);
         }
         self.buf.copy_from(data);
         self.buffered = data.len();
     }
 
-    fn finalize(mut self) -> [u8; 32] {
+    /// Pads in the block buffer itself (no second block on the stack) and returns the digest.
+    fn finalize(&mut self) -> [u8; 32] {
         let bits = self.total.wrapping_mul(8);
-        let mut block = [0u8; BLOCK];
-        block.copy_from(self.buf.get(..self.buffered).unwrap_or(&[]));
-        if let Some(b) = block.get_mut(self.buffered) {
+        let at = self.buffered.min(BLOCK);
+        self.buf.get_mut(at..).unwrap_or(&mut []).fill(0);
+        if let Some(b) = self.buf.get_mut(at) {
             *b = 0x80;
         }
-        if self.buffered >= BLOCK - 8 {
-            compress256(&mut self.state, &[block]);
-            block = [0; BLOCK];
+        if at >= BLOCK - 8 {
+            compress256(&mut self.state, core::slice::from_ref(&self.buf));
+            self.buf = [0; BLOCK];
         }
-        block
+        self.buf
             .get_mut(BLOCK - 8..)
             .unwrap_or(&mut [])
             .copy_from(&bits.to_be_bytes());
-        compress256(&mut self.state, &[block]);
+        compress256(&mut self.state, core::slice::from_ref(&self.buf));
         digest_bytes(&self.state)
     }
 }
@@ -108,20 +108,26 @@ pub(crate) struct HmacSha256 {
 
 impl HmacSha256 {
     /// Keys the inner and outer hashes (keys longer than a block are hashed first).
+    // Not inlined: keying happens once, and its blocks stay out of the caller's frame.
+    #[inline(never)]
     pub(crate) fn new(key: &[u8]) -> Self {
-        let mut block = [0u8; BLOCK];
-        if key.len() > BLOCK {
-            let digest: [u8; 32] = Sha256::digest(key).into();
-            block.copy_from(&digest);
-        } else {
-            block.copy_from(key);
-        }
-        let ipad = block.map(|k| k ^ 0x36);
-        let opad = block.map(|k| k ^ 0x5c);
+        // One key block, XORed in place with ipad and then opad (no copies on the stack).
         let mut inner = Sha::new();
-        inner.update(&ipad);
+        if key.len() > BLOCK {
+            inner.update(key);
+            let digest = inner.finalize();
+            inner = Sha::new();
+            inner.buf.copy_from(&digest);
+        } else {
+            inner.buf.copy_from(key);
+        }
+        inner.buf.iter_mut().for_each(|k| *k ^= 0x36);
+        compress256(&mut inner.state, core::slice::from_ref(&inner.buf));
+        inner.buf.iter_mut().for_each(|k| *k ^= 0x36 ^ 0x5c);
         let mut outer = H0;
-        compress256(&mut outer, &[opad]);
+        compress256(&mut outer, core::slice::from_ref(&inner.buf));
+        inner.buf = [0; BLOCK];
+        inner.total = BLOCK as u64;
         HmacSha256 { inner, outer }
     }
 
@@ -129,11 +135,12 @@ impl HmacSha256 {
         self.inner.update(data);
     }
 
-    pub(crate) fn finalize(self) -> [u8; 32] {
+    /// The MAC. The inner hash's block buffer holds the outer block, so no other block
+    /// is placed on the stack.
+    pub(crate) fn finalize(mut self) -> [u8; 32] {
         let inner = self.inner.finalize();
-        // The outer message is one block after the key: the inner digest, then padding for
-        // 64 + 32 bytes.
-        let mut block = [0u8; BLOCK];
+        let block = &mut self.inner.buf;
+        *block = [0; BLOCK];
         block.copy_from(&inner);
         if let Some(b) = block.get_mut(32) {
             *b = 0x80;
@@ -142,12 +149,10 @@ impl HmacSha256 {
             .get_mut(BLOCK - 8..)
             .unwrap_or(&mut [])
             .copy_from(&(((BLOCK + 32) * 8) as u64).to_be_bytes());
-        let mut outer = self.outer;
-        compress256(&mut outer, &[block]);
-        digest_bytes(&outer)
+        compress256(&mut self.outer, core::slice::from_ref(block));
+        digest_bytes(&self.outer)
     }
 
-    /// Compares the MAC with `expected` in constant time.
     pub(crate) fn verify(self, expected: &[u8; 32]) -> bool {
         let mac = self.finalize();
         let diff = mac
@@ -161,6 +166,7 @@ impl HmacSha256 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     fn hex(b: &[u8]) -> std::string::String {
         b.iter().map(|x| std::format!("{x:02x}")).collect()

@@ -47,7 +47,7 @@ use channels::{Due, Table};
 use presence::Store;
 use tx::{CONTROL_RESERVE, Tx};
 
-use crate::auth::Credentials;
+use crate::auth::{Credentials, Signature};
 use crate::buf::{BufferTooSmall, Status};
 use crate::name::{
     ChannelKind, ChannelName, EventName, NameError, SERVER_TO_USER_PREFIX, SocketId, UserId,
@@ -55,7 +55,7 @@ use crate::name::{
 use crate::wire::event::{EventError, ServerMessage};
 use crate::wire::handshake::{ClientHandshake, HandshakeError, RequestParams};
 use crate::wire::json::{Kind, RawStr, Value};
-use crate::wire::message::{self, EncodeError, Payload};
+use crate::wire::message::{self, EncodeError, Payload, Token};
 use crate::wire::ws::{self, CloseFrame, Opcode, Reader, Role, WsError};
 
 /// Longest socket id kept (two 64-bit numbers and a dot fit).
@@ -558,6 +558,11 @@ struct Bucket {
 }
 
 /// The client. `CHANNELS` subscriptions of names up to `NAME` bytes are kept inline.
+///
+/// The entry points that decode, sign or check the handshake are `#[inline(never)]`, as are
+/// their heavy helpers: their frames then sit side by side instead of adding up in the
+/// caller's, which keeps one client step under 1 KiB of stack on Cortex-M (`scripts/footprint`
+/// measures it under QEMU).
 pub struct Client<'a, const CHANNELS: usize = 8, const NAME: usize = 48> {
     reader: Reader<&'a mut [u8]>,
     inner: Inner<'a, CHANNELS, NAME>,
@@ -733,6 +738,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     }
 
     /// The driver's transport is open: the upgrade request is queued.
+    #[inline(never)]
     pub fn handle_connected(&mut self, now: Instant) {
         self.inner.now = now;
         self.inner.transport_up = true;
@@ -878,6 +884,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     }
 
     /// `n` bytes were received into [`Client::rx_buffer`]. Any byte counts as activity.
+    #[inline(never)]
     pub fn commit_rx(&mut self, n: usize, now: Instant) {
         self.inner.now = now;
         self.reader.commit(n);
@@ -907,6 +914,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
 
     /// The next event; call until `None` after receiving bytes or any other call. Received
     /// frames are parsed here, one at a time.
+    #[inline(never)]
     pub fn poll_event(&mut self) -> Option<Event<'_>> {
         if let Some(n) = self.inner.notices.pop() {
             return Some(n.event());
@@ -1046,6 +1054,17 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         auth: &str,
         channel_data: Option<&str>,
     ) -> Result<(), ClientError> {
+        self.send_subscription(channel, socket_id, Token::Text(auth), channel_data)
+    }
+
+    /// Queues the subscription for an answered auth request.
+    fn send_subscription(
+        &mut self,
+        channel: &str,
+        socket_id: &str,
+        auth: Token<'_>,
+        channel_data: Option<&str>,
+    ) -> Result<(), ClientError> {
         let inner = &mut self.inner;
         let i = inner.check_auth_answer(channel, socket_id)?;
         let slot = inner.channels.get(i).ok_or(ClientError::UnknownChannel)?;
@@ -1070,7 +1089,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         inner
             .tx
             .push_frame(Opcode::Text, mask, CONTROL_RESERVE, |out| {
-                message::subscribe(out, name, Some(auth), channel_data)
+                message::subscribe_with(out, name, Some(auth), channel_data)
             })?;
         if let (Ok(s), false) = (u8::try_from(i), me.is_empty()) {
             // Without room for `me` presence still works; only `me()` is unknown.
@@ -1084,6 +1103,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
 
     /// Signs the auth locally with the app secret (for trusted devices and tests) and sends
     /// the subscription. `channel_data` for presence channels.
+    #[inline(never)]
     pub fn authorize_locally(
         &mut self,
         channel: &str,
@@ -1095,10 +1115,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
             .map_err(|_| ClientError::NotConnected)?;
         let name = ChannelName::with_max_len(channel, crate::name::CHANNEL_NAME_MAX_LIMIT)?;
-        let socket_id = SocketId::new(sid)?;
-        let mut token = [0u8; 256];
-        let auth = creds.channel_auth(&mut token, socket_id, name, channel_data)?;
-        self.provide_auth(channel, sid, auth, channel_data)
+        let signature = sign_channel(creds, SocketId::new(sid)?, name, channel_data);
+        // Written into the frame as `key:hex`: no token buffer.
+        let token = Token::Signed(creds.key(), &signature);
+        self.send_subscription(channel, sid, token, channel_data)
     }
 
     /// Answers [`Event::AuthRequired`] with a failure (the auth endpoint refused or failed).
@@ -1181,6 +1201,16 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         auth: &str,
         user_data: &str,
     ) -> Result<(), ClientError> {
+        self.send_signin(socket_id, Token::Text(auth), user_data)
+    }
+
+    /// Queues `pusher:signin` for an answered sign-in request.
+    fn send_signin(
+        &mut self,
+        socket_id: &str,
+        auth: Token<'_>,
+        user_data: &str,
+    ) -> Result<(), ClientError> {
         let inner = &mut self.inner;
         if inner.phase != Phase::Established {
             return Err(ClientError::NotConnected);
@@ -1225,7 +1255,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         if let Err(e) = inner
             .tx
             .push_frame(Opcode::Text, mask, CONTROL_RESERVE, |out| {
-                message::signin(out, auth, user_data)
+                message::signin_with(out, auth, user_data)
             })
         {
             inner.channels.free(i);
@@ -1245,10 +1275,27 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         let (socket, len) = self.inner.socket_id_copy()?;
         let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
             .map_err(|_| ClientError::NotConnected)?;
-        let mut token = [0u8; 256];
-        let auth = creds.user_auth(&mut token, SocketId::new(sid)?, user_data)?;
-        self.provide_user_auth(sid, auth, user_data)
+        let signature = sign_user(creds, SocketId::new(sid)?, user_data);
+        self.send_signin(sid, Token::Signed(creds.key(), &signature), user_data)
     }
+}
+
+/// Signing apart from the client's step, so HMAC's blocks never share a frame with the
+/// decoder's (the deepest stack is the larger of the two, not their sum).
+#[inline(never)]
+fn sign_channel(
+    creds: &Credentials<'_>,
+    socket_id: SocketId<'_>,
+    channel: ChannelName<'_>,
+    channel_data: Option<&str>,
+) -> Signature {
+    creds.channel_signature(socket_id, channel, channel_data)
+}
+
+/// See [`sign_channel`].
+#[inline(never)]
+fn sign_user(creds: &Credentials<'_>, socket_id: SocketId<'_>, user_data: &str) -> Signature {
+    creds.user_signature(socket_id, user_data)
 }
 
 impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
@@ -1584,6 +1631,19 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
     }
 
     /// Handles one decoded text message; every text message yields an event.
+    /// Replaces a presence channel's members with the server's list. Kept out of
+    /// `on_message` so the member walk's frame is not part of every message's stack.
+    #[inline(never)]
+    fn load_members(&mut self, slot: u8, presence: crate::wire::event::Presence<'_>) {
+        self.members.clear_members(slot);
+        for m in presence.members().flatten() {
+            if self.members.insert(slot, m.id.raw(), m.info.raw()).is_err() {
+                break;
+            }
+        }
+    }
+
+    #[inline(never)]
     fn on_message<'r>(&mut self, msg: Result<ServerMessage<'r>, EventError>) -> Event<'r> {
         let msg = match msg {
             Ok(m) => m,
@@ -1628,12 +1688,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                         s.state = ChannelState::Subscribed;
                     }
                     if let (Ok(slot), Some(p)) = (u8::try_from(i), presence) {
-                        self.members.clear_members(slot);
-                        for m in p.members().flatten() {
-                            if self.members.insert(slot, m.id.raw(), m.info.raw()).is_err() {
-                                break;
-                            }
-                        }
+                        self.load_members(slot, p);
                     }
                 }
                 Event::Subscribed { channel }
@@ -1706,6 +1761,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
         }
     }
 
+    #[inline(never)]
     fn established<'r>(&mut self, socket_id: &str, activity_timeout: Option<u32>) -> Event<'r> {
         let id = socket_id.as_bytes();
         let Some(dst) = self.socket_id.get_mut(..id.len()) else {

@@ -905,9 +905,15 @@ fn signin_and_server_to_user_channel() {
     r.c.signin_locally(&creds, r#"{"id":"42"}"#).unwrap();
     r.pump();
     let got = r.s.take_got();
-    assert!(
-        got[0].starts_with(r#"{"event":"pusher:signin","data":{"auth":"app-key:"#),
-        "{got:?}"
+    // The token written into the frame equals the one the signing API returns.
+    let mut token = [0u8; 128];
+    let sid = crate::name::SocketId::new("5.5").unwrap();
+    let want = creds.user_auth(&mut token, sid, r#"{"id":"42"}"#).unwrap();
+    assert_eq!(
+        got[0],
+        format!(
+            r#"{{"event":"pusher:signin","data":{{"auth":"{want}","user_data":"{{\"id\":\"42\"}}"}}}}"#
+        ),
     );
     r.s.text(
         r#"{"event":"pusher:signin_success","data":"{\"user_data\":\"{\\\"id\\\":\\\"42\\\"}\"}"}"#,

@@ -163,6 +163,8 @@ impl ClientHandshake {
 
     /// Checks the server's response head. `Complete(())` carries the head's length: any bytes
     /// after it are already WebSocket frames.
+    // Not inlined: SHA-1 of the accept key stays out of the caller's frame.
+    #[inline(never)]
     pub fn parse_response(&self, buf: &[u8]) -> Result<Status<()>, HandshakeError> {
         let (head, len) = match super::http::parse(buf)? {
             Status::Partial => return Ok(Status::Partial),

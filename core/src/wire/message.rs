@@ -77,11 +77,51 @@ pub fn subscribe(
     auth: Option<&str>,
     channel_data: Option<&str>,
 ) -> Result<usize, BufferTooSmall> {
+    subscribe_with(out, channel, auth.map(Token::Text), channel_data)
+}
+
+/// An `auth` value: given as text, or as the key and signature it is made of (written
+/// straight into the frame, so signing on the device needs no token buffer).
+#[derive(Clone, Copy)]
+pub(crate) enum Token<'a> {
+    Text(&'a str),
+    Signed(&'a str, &'a crate::auth::Signature),
+}
+
+fn write_token(w: &mut Writer<'_>, token: Token<'_>) {
+    match token {
+        Token::Text(t) => write_string(w, t),
+        Token::Signed(key, signature) => {
+            w.push_byte(b'"');
+            super::json::write_escaped(w, key);
+            w.push_byte(b':');
+            for b in signature.0 {
+                for nibble in [b >> 4, b & 15] {
+                    w.push_byte(
+                        b"0123456789abcdef"
+                            .get(usize::from(nibble))
+                            .copied()
+                            .unwrap_or(b'0'),
+                    );
+                }
+            }
+            w.push_byte(b'"');
+        }
+    }
+}
+
+/// [`subscribe`] with either kind of token.
+pub(crate) fn subscribe_with(
+    out: &mut [u8],
+    channel: ChannelName<'_>,
+    auth: Option<Token<'_>>,
+    channel_data: Option<&str>,
+) -> Result<usize, BufferTooSmall> {
     let mut w = Writer::new(out);
     w.push_str(r#"{"event":"pusher:subscribe","data":{"#);
     if let Some(auth) = auth {
         w.push_str(r#""auth":"#);
-        write_string(&mut w, auth);
+        write_token(&mut w, auth);
         w.push_byte(b',');
     }
     if let Some(data) = channel_data {
@@ -135,9 +175,18 @@ pub fn client_event(
 
 /// Writes `pusher:signin` with the auth token and the exact signed `user_data`.
 pub fn signin(out: &mut [u8], auth: &str, user_data: &str) -> Result<usize, BufferTooSmall> {
+    signin_with(out, Token::Text(auth), user_data)
+}
+
+/// [`signin`] with either kind of token.
+pub(crate) fn signin_with(
+    out: &mut [u8],
+    auth: Token<'_>,
+    user_data: &str,
+) -> Result<usize, BufferTooSmall> {
     let mut w = Writer::new(out);
     w.push_str(r#"{"event":"pusher:signin","data":{"auth":"#);
-    write_string(&mut w, auth);
+    write_token(&mut w, auth);
     w.push_str(r#","user_data":"#);
     write_string(&mut w, user_data);
     w.push_str("}}");
