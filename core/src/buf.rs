@@ -97,19 +97,21 @@ impl<'a> Writer<'a> {
         self.len = self.len.saturating_add(1);
     }
 
-    /// Appends an unsigned integer in decimal.
+    /// Appends an unsigned integer in decimal. Subtracts powers of ten instead of dividing:
+    /// 32-bit MCUs then need no 64-bit division routine.
     pub fn push_u64(&mut self, mut v: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        while let Some(slot) = i.checked_sub(1).and_then(|j| digits.get_mut(j)) {
-            *slot = b'0' + (v % 10) as u8;
-            i -= 1;
-            v /= 10;
-            if v == 0 {
-                break;
+        let mut started = false;
+        for (k, &power) in POWERS_OF_TEN.iter().enumerate() {
+            let mut digit = b'0';
+            while v >= power {
+                v -= power;
+                digit += 1;
+            }
+            if digit != b'0' || started || k + 1 == POWERS_OF_TEN.len() {
+                started = true;
+                self.push_byte(digit);
             }
         }
-        self.push(digits.get(i..).unwrap_or(&[]));
     }
 
     /// Appends bytes as lower-case hex.
@@ -221,6 +223,17 @@ pub fn utf8(bytes: &[u8]) -> Option<&str> {
     simdutf8::basic::from_utf8(bytes).ok()
 }
 
+/// 10^19 down to 10^0, for [`Writer::push_u64`].
+const POWERS_OF_TEN: [u64; 20] = {
+    let mut table = [1u64; 20];
+    let mut i = 19;
+    while i > 0 {
+        table[i - 1] = table[i] * 10;
+        i -= 1;
+    }
+    table
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +271,19 @@ mod tests {
         w.push_hex(&[0x00, 0xab, 0xff]);
         let out = w.finish().unwrap();
         assert_eq!(out, b"0 18446744073709551615 00abff");
+    }
+
+    #[test]
+    fn decimal_matches_core_fmt_around_every_power_of_ten() {
+        let mut values = std::vec![1u64, 7, u64::MAX - 1];
+        for &p in &POWERS_OF_TEN {
+            values.extend([p - 1, p, p + 1, p.saturating_mul(9)]);
+        }
+        for v in values {
+            let mut buf = [0u8; 20];
+            let mut w = Writer::new(&mut buf);
+            w.push_u64(v);
+            assert_eq!(w.finish().unwrap(), std::format!("{v}").as_bytes());
+        }
     }
 }

@@ -53,6 +53,7 @@ mod fmt;
 mod hmac;
 pub mod name;
 pub mod rest;
+mod sha1;
 pub mod webhook;
 pub mod wire;
 

@@ -44,12 +44,11 @@ impl Rng {
         out
     }
 
-    /// Uniform in `0..=max`.
+    /// Uniform in `0..=max` (`max` capped at `u32::MAX - 1` ms, 49 days). Multiply-shift
+    /// rather than `%`: no 64-bit division routine on 32-bit MCUs.
     pub(crate) fn up_to(&mut self, max: u64) -> u64 {
-        match max.checked_add(1) {
-            Some(n) => self.next_u64() % n,
-            None => self.next_u64(),
-        }
+        let n = u64::from(u32::try_from(max).unwrap_or(u32::MAX - 1).saturating_add(1));
+        (self.next_u64() >> 32).wrapping_mul(n) >> 32
     }
 }
 

@@ -1162,8 +1162,9 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         }
         inner.refill_bucket();
         if inner.bucket.milli < 1000 {
-            let rate = u64::from(inner.config.client_events_per_sec.max(1));
-            let wait = (1000 - inner.bucket.milli).div_ceil(rate);
+            // 32-bit arithmetic: the deficit is below 1000.
+            let deficit = u32::try_from(1000 - inner.bucket.milli).unwrap_or(1000);
+            let wait = u64::from(deficit.div_ceil(inner.config.client_events_per_sec.max(1)));
             return Err(ClientError::RateLimited {
                 retry_at: inner.now.after(Duration::from_millis(wait)),
             });

@@ -80,17 +80,41 @@ impl<'a> Tx<'a> {
         reserve: usize,
         write: impl FnOnce(&mut [u8]) -> Result<usize, E>,
     ) -> Result<(), E> {
+        // Only the call to `write` is generic; the framing around it exists once.
+        let (body_at, limit) = self.begin_frame(reserve);
+        let n = write(self.buf.get_mut(body_at..limit).unwrap_or(&mut []))?;
+        self.finish_frame(opcode, mask, reserve, n)?;
+        Ok(())
+    }
+
+    /// Makes room: returns where the payload goes (after room for the longest header) and
+    /// where it must end.
+    #[inline(never)]
+    fn begin_frame(&mut self, reserve: usize) -> (usize, usize) {
         self.compact();
         let start = self.len;
         let usable = self.buf.len().saturating_sub(reserve);
         let limit = usable.min(start + HEAD + 0xFFFF);
+        (start + HEAD, limit.max(start + HEAD))
+    }
+
+    /// Puts the header in front of the `n` payload bytes written after `begin_frame`, and
+    /// masks them.
+    #[inline(never)]
+    fn finish_frame(
+        &mut self,
+        opcode: Opcode,
+        mask: [u8; 4],
+        reserve: usize,
+        n: usize,
+    ) -> Result<(), BufferTooSmall> {
+        let start = self.len;
         let body_at = start + HEAD;
-        let area = self.buf.get_mut(body_at..limit).unwrap_or(&mut []);
-        let n = write(area)?;
+        let limit = self.buf.len().saturating_sub(reserve).min(body_at + 0xFFFF);
         let hl = ws::header_len(n as u64, true);
         let needed = start + hl + n + reserve;
         if body_at + n > limit {
-            return Err(BufferTooSmall { needed }.into());
+            return Err(BufferTooSmall { needed });
         }
         // Slide the payload down to sit right after its real header, then write the header.
         self.buf.move_within(body_at..body_at + n, start + hl);

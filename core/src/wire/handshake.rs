@@ -3,8 +3,6 @@
 
 use core::fmt;
 
-use sha1::{Digest, Sha1};
-
 use crate::buf::{BufferTooSmall, Status, Writer};
 
 /// Most response headers inspected; a response with more is rejected.
@@ -69,12 +67,7 @@ impl From<BufferTooSmall> for HandshakeError {
 
 /// `base64(SHA-1(key ++ GUID))`, the value a server must return for `key`.
 pub fn accept_for(key: &[u8]) -> [u8; 28] {
-    let mut sha = Sha1::new();
-    sha.update(key);
-    sha.update(GUID);
-    let digest = sha.finalize();
-    let digest: [u8; 20] = digest.into();
-    crate::base64::encode(&digest)
+    crate::base64::encode(&crate::sha1::digest(&[key, GUID]))
 }
 
 /// What goes into the upgrade request.
