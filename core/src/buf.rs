@@ -170,6 +170,16 @@ pub(crate) fn hex_value(c: u8) -> Option<u8> {
 
 /// Panic-free slice copies: the core's only ways to move bytes, so no length check can reach
 /// a panic (the `panic-check` crate proves it at link time).
+/// Copies exactly `N` bytes when both slices are `N` long (callers slice them so): a
+/// fixed-size move the compiler keeps inline, where a length-generic copy becomes a
+/// `memcpy` call.
+#[inline(always)]
+pub(crate) fn copy_fixed<const N: usize>(dst: &mut [u8], src: &[u8]) {
+    if let (Ok(d), Ok(s)) = (<&mut [u8; N]>::try_from(dst), <&[u8; N]>::try_from(src)) {
+        *d = *s;
+    }
+}
+
 pub(crate) trait Bytes {
     /// Copies `src` into the start of `self`, as much as fits (call sites pass equal lengths).
     fn copy_from(&mut self, src: &[u8]);

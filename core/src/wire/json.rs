@@ -85,6 +85,7 @@ impl fmt::Display for JsonError {
 impl core::error::Error for JsonError {}
 
 use super::scan::{BLOCK, Escapes, Masks, load8, specials};
+use crate::buf::copy_fixed;
 
 /// Scan strings a word or a 64-byte block at a time. On 32-bit MCUs, which have no 64-bit
 /// registers, the byte loops are both smaller (about 1.5 KB less flash) and no slower, so
@@ -273,6 +274,105 @@ fn hex4(s: &[u8], at: usize) -> Option<u32> {
     Some(u32::from(a) << 12 | u32::from(b) << 8 | u32::from(c) << 4 | u32::from(e))
 }
 
+/// The bytes an escape may stand for by itself (`\"`, `\\`, `\/`).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn identity_of(m: &Masks) -> u64 {
+    m.quote | m.backslash | m.slash
+}
+
+/// One block of [`unescape`] by compaction (see the fastest path there): `starts` are the
+/// escaping backslashes before `limit` (the closing quote when `closed`, else the block's
+/// end), `simple` the escaped bytes that stand for themselves. Writes at `out[o..]` (at least
+/// 80 bytes of room) and returns the new `o` and how many input bytes were consumed; an
+/// escape cut by the block's end is left for the next block. `None` (with nothing written)
+/// when the block needs the general path: an invalid escape, which that path reports.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn compact_block(
+    s: &[u8],
+    i: usize,
+    mut limit: usize,
+    closed: bool,
+    starts: u64,
+    simple: u64,
+    out: &mut [u8],
+    mut o: usize,
+) -> Option<(usize, usize)> {
+    // The block, or near the end as much of the text as there is, padded with a neutral byte.
+    let mut block = match s
+        .get(i..i + BLOCK)
+        .and_then(|b| <[u8; BLOCK]>::try_from(b).ok())
+    {
+        Some(full) => full,
+        None => super::scan::padded(s.get(i..).unwrap_or(&[]), b'z'),
+    };
+    // A backslash in the last byte escapes the next block's first: start there next time.
+    if starts >> 63 != 0 {
+        limit = limit.min(BLOCK - 1);
+    }
+    // Backslashes of `\"`, `\\`, `\/` just go.
+    let mut drop = starts & (simple >> 1);
+    let mut others = starts & !(simple >> 1) & !(1 << 63);
+    while others != 0 {
+        let k = others.trailing_zeros() as usize;
+        if k >= limit {
+            break;
+        }
+        let letter = *block.get(k + 1)?;
+        if letter == b'u' {
+            let decoded = decode_u(&block, k)
+                .ok()
+                .filter(|&(_, used)| k + used <= limit);
+            let Some((c, used)) = decoded else {
+                // Invalid, or cut by the block's end: the general path decides.
+                if closed || k + 12 <= limit || k == 0 {
+                    return None;
+                }
+                limit = k;
+                break;
+            };
+            let mut utf8 = [0u8; 4];
+            let enc = c.encode_utf8(&mut utf8).as_bytes();
+            let enc_len = enc.len();
+            // All four bytes (a fixed-size store); those past the character are dropped.
+            copy_fixed::<4>(block.get_mut(k..k + 4)?, &utf8);
+            let consumed = ((1u64 << used) - 1) << k;
+            drop |= consumed & !(((1u64 << enc_len) - 1) << k);
+            // A surrogate pair's second backslash is part of this escape.
+            others &= !consumed;
+        } else {
+            let c = ESCAPES[usize::from(letter)];
+            if c <= 1 {
+                return None;
+            }
+            *block.get_mut(k)? = c;
+            drop |= 1 << (k + 1);
+            others &= others - 1;
+        }
+    }
+    drop |= u64::MAX.checked_shl(limit as u32).unwrap_or(0);
+    // Lanes past the limit hold nothing to keep; lanes without escapes are copied whole.
+    for (k, lane) in block.chunks_exact(16).enumerate().take(limit.div_ceil(16)) {
+        let lane = <&[u8; 16]>::try_from(lane).ok()?;
+        let dst = out
+            .get_mut(o..o + 16)
+            .and_then(|d| <&mut [u8; 16]>::try_from(d).ok())?;
+        let lane_drop = (drop >> (16 * k)) as u16;
+        if lane_drop == 0 {
+            *dst = *lane;
+            o += 16;
+            continue;
+        }
+        // SAFETY: only reached from `unescape_ssse3`, called once SSSE3 is known.
+        #[allow(unsafe_code)]
+        let kept = unsafe { super::scan::compact::sixteen(lane, lane_drop, dst) };
+        o += kept;
+    }
+    Some((o, limit))
+}
+
 /// Unescapes raw string contents where they lie; returns the decoded length. Output never
 /// overtakes input (every escape shrinks), and runs move with exact `copy_within`, so no
 /// unread byte is overwritten.
@@ -358,6 +458,38 @@ pub(crate) fn unescape(
     from: usize,
     out: &mut [u8],
 ) -> Result<(usize, usize, bool), JsonError> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if super::scan::compact::available() {
+        // SAFETY: the CPU has SSSE3, checked just above.
+        #[allow(unsafe_code)]
+        return unsafe { unescape_ssse3(s, from, out) };
+    }
+    unescape_with::<false>(s, from, out)
+}
+
+/// [`unescape`] compiled for SSSE3, so the shuffles inline into the loop.
+///
+/// # Safety
+/// The CPU must support SSSE3.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+#[target_feature(enable = "ssse3")]
+unsafe fn unescape_ssse3(
+    s: &[u8],
+    from: usize,
+    out: &mut [u8],
+) -> Result<(usize, usize, bool), JsonError> {
+    unescape_with::<true>(s, from, out)
+}
+
+/// The unescaper; with `COMPACT` (only ever true inside [`unescape_ssse3`]) blocks of simple
+/// escapes are compacted with shuffles.
+#[inline(always)]
+fn unescape_with<const COMPACT: bool>(
+    s: &[u8],
+    from: usize,
+    out: &mut [u8],
+) -> Result<(usize, usize, bool), JsonError> {
     let (mut i, mut o) = (from, 0usize);
     while i < s.len() {
         let m = Masks::at(s, i);
@@ -379,6 +511,24 @@ pub(crate) fn unescape(
         // none straddles the block's end, and both buffers have a block of slack. Dropping
         // each escaping backslash is then all there is to do: the escaped byte starts the
         // next run.
+        // Fastest path (SSSE3): rewrite every escape of the block inside a local copy (the
+        // decoded bytes go where the escape began, the rest of it is marked to drop), then
+        // drop the marked bytes sixteen at a time with shuffles. Blocks where an escape is
+        // cut by the block's end, or is invalid, take the paths below instead.
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        if COMPACT && o + SLACK <= out.len() {
+            let closed = end < BLOCK;
+            let limit = if closed { end } else { BLOCK.min(s.len() - i) };
+            let simple = escaped & identity_of(&m);
+            if let Some((o2, used)) = compact_block(s, i, limit, closed, starts, simple, out, o) {
+                o = o2;
+                if closed && used == end {
+                    return Ok((i + end + 1, o, true));
+                }
+                i += used;
+                continue;
+            }
+        }
         let identity = m.quote | m.backslash | m.slash;
         if escaped & before_end & !(identity | m.letter_u) == 0
             && starts >> 63 == 0
@@ -390,9 +540,7 @@ pub(crate) fn unescape(
                 Some(_) => (s, i),
                 None => {
                     let rest = s.get(i..).unwrap_or(&[]);
-                    let mut padded = [b'z'; SLACK];
-                    padded.copy_from(rest);
-                    tail = padded;
+                    tail = super::scan::padded::<SLACK>(rest, b'z');
                     (&tail[..], 0)
                 }
             };
@@ -405,7 +553,7 @@ pub(crate) fn unescape(
                     let mut utf8 = [0u8; 4];
                     let len = c.encode_utf8(&mut utf8).len();
                     if let Some(dst) = out.get_mut(o..o + 4) {
-                        dst.copy_from(&utf8);
+                        copy_fixed::<4>(dst, &utf8);
                     }
                     o += len;
                     local = k + used;
@@ -497,7 +645,7 @@ const SLACK: usize = BLOCK + 48;
 fn copy_short(s: &[u8], mut from: usize, to: usize, out: &mut [u8], mut o: usize) -> usize {
     loop {
         if let (Some(src), Some(dst)) = (s.get(from..from + 32), out.get_mut(o..o + 32)) {
-            dst.copy_from(src);
+            copy_fixed::<32>(dst, src);
         }
         let step = to.saturating_sub(from).min(32);
         from += step;
@@ -526,7 +674,7 @@ fn copy_run(
             out.get_mut(o..o.wrapping_add(16)),
         ) {
             (Some(src), Some(dst)) => {
-                dst.copy_from(src);
+                copy_fixed::<16>(dst, src);
                 let step = (to - from).min(16);
                 from += step;
                 o += step;
@@ -1151,7 +1299,11 @@ mod tests {
 
     /// Strings of quotes, backslashes, escapes, control bytes and UTF-8 from a seed.
     fn tricky(seed: u64, len: usize) -> std::vec::Vec<u8> {
-        let pieces: [&[u8]; 10] = [
+        let pieces: [&[u8]; 14] = [
+            b"\\ud83d",
+            b"\\u12",
+            b"\\q",
+            b"\\t\\b\\f\\r",
             b"a",
             b"\"",
             b"\\",
@@ -1172,6 +1324,29 @@ mod tests {
             out.extend_from_slice(pieces[(x % pieces.len() as u64) as usize]);
         }
         out
+    }
+
+    #[test]
+    fn shuffle_unescaper_agrees_with_the_portable_one() {
+        // Both on every prefix length of tricky texts (escapes cut at every block edge,
+        // invalid escapes, lone surrogates, control bytes, a closing quote or none).
+        for seed in 0..400u64 {
+            let mut body = tricky(seed, 40 + (seed % 200) as usize);
+            if seed % 3 == 0 {
+                body.extend_from_slice(b"\"tail");
+            }
+            for cut in 0..body.len() {
+                let text = &body[..cut];
+                let mut a = [0u8; 512];
+                let mut b = [0u8; 512];
+                let portable = unescape_with::<false>(text, 0, &mut a);
+                let fast = unescape(text, 0, &mut b);
+                assert_eq!(portable, fast, "{:?}", String::from_utf8_lossy(text));
+                if let Ok((_, n, _)) = portable {
+                    assert_eq!(a[..n], b[..n], "{:?}", String::from_utf8_lossy(text));
+                }
+            }
+        }
     }
 
     #[test]

@@ -53,6 +53,35 @@ pub(crate) fn load8(s: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(bytes))
 }
 
+/// The first `N` bytes of `rest`, filled up with `fill`. Copies in 16-byte pieces (the last
+/// one overlapping) instead of a byte loop, which would become a `memcpy` call: this runs
+/// for the last block of nearly every frame.
+#[inline(always)]
+pub(crate) fn padded<const N: usize>(rest: &[u8], fill: u8) -> [u8; N] {
+    let mut out = [fill; N];
+    let n = rest.len().min(N);
+    if n >= 16 {
+        let mut k = 0;
+        while k + 16 <= n {
+            copy16(&mut out, rest, k);
+            k += 16;
+        }
+        copy16(&mut out, rest, n - 16);
+    } else {
+        for (d, s) in out.iter_mut().zip(rest).take(15) {
+            *d = *s;
+        }
+    }
+    out
+}
+
+#[inline(always)]
+fn copy16(out: &mut [u8], src: &[u8], at: usize) {
+    if let (Some(d), Some(s)) = (out.get_mut(at..at + 16), src.get(at..at + 16)) {
+        crate::buf::copy_fixed::<16>(d, s);
+    }
+}
+
 /// Per-class bit masks of one 64-byte block (bit `k` is byte `k`).
 #[derive(Clone, Copy)]
 pub(crate) struct Masks {
@@ -117,13 +146,7 @@ impl Masks {
             .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
         {
             Some(block) => Masks::of(block),
-            None => {
-                let mut block = [b'a'; BLOCK];
-                let rest = s.get(at..).unwrap_or(&[]);
-                let n = rest.len().min(BLOCK);
-                block.copy_from(rest.get(..n).unwrap_or(&[]));
-                Masks::of(&block)
-            }
+            None => Masks::of(&padded(s.get(at..).unwrap_or(&[]), b'a')),
         }
     }
 }
@@ -171,6 +194,98 @@ mod sse2 {
             control,
             slash,
             letter_u,
+        }
+    }
+}
+
+/// Byte compaction for the unescaper: drops the escaping backslashes of sixteen bytes at a
+/// time with one SSSE3 shuffle, where the portable loop pays a branch and a store per escape.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+pub(crate) mod compact {
+    /// For each 8-bit mask of bytes to drop, the indices of the bytes kept packed to the
+    /// front, one per byte of a little-endian `u64` (the rest point at byte 0 and are
+    /// overwritten or ignored).
+    static PATTERNS: [u64; 256] = {
+        let mut table = [0u64; 256];
+        let mut mask = 0;
+        while mask < 256 {
+            let (mut kept, mut bit, mut pattern) = (0, 0, 0u64);
+            while bit < 8 {
+                if mask & (1 << bit) == 0 {
+                    pattern |= (bit as u64) << (8 * kept);
+                    kept += 1;
+                }
+                bit += 1;
+            }
+            table[mask] = pattern;
+            mask += 1;
+        }
+        table
+    };
+
+    /// Whether this CPU has SSSE3: known at compile time, or asked at run time under `std`.
+    #[inline]
+    pub(crate) fn available() -> bool {
+        #[cfg(target_feature = "ssse3")]
+        return true;
+        #[cfg(all(not(target_feature = "ssse3"), feature = "std"))]
+        return std::is_x86_feature_detected!("ssse3");
+        #[cfg(all(not(target_feature = "ssse3"), not(feature = "std")))]
+        return false;
+    }
+
+    /// Writes the bytes of `src` whose bit in `drop` is clear to the front of `dst`, in order,
+    /// and returns how many there are. All 16 bytes of `dst` may be written.
+    ///
+    /// # Safety
+    /// The CPU must support SSSE3 ([`available`]).
+    #[target_feature(enable = "ssse3")]
+    #[inline]
+    pub(crate) unsafe fn sixteen(src: &[u8; 16], drop: u16, dst: &mut [u8; 16]) -> usize {
+        use core::arch::x86_64::{
+            __m128i, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_set_epi64x, _mm_shuffle_epi8,
+            _mm_unpackhi_epi64,
+        };
+        let [lo, hi] = drop.to_le_bytes();
+        let pattern_lo = PATTERNS[usize::from(lo)];
+        // The high half's indices point into bytes 8..16.
+        let pattern_hi = PATTERNS[usize::from(hi)] | 0x0808_0808_0808_0808;
+        // SAFETY: an unaligned load of exactly the 16 bytes of `src`.
+        let v = unsafe { _mm_loadu_si128(src.as_ptr().cast::<__m128i>()) };
+        let packed = _mm_shuffle_epi8(v, _mm_set_epi64x(pattern_hi as i64, pattern_lo as i64));
+        let low = _mm_cvtsi128_si64(packed) as u64;
+        let high = _mm_cvtsi128_si64(_mm_unpackhi_epi64(packed, packed)) as u64;
+        let kept_lo = 8 - lo.count_ones() as usize;
+        // Low half packed at 0, high half packed right after the low half's kept bytes.
+        dst[..8].copy_from_slice(&low.to_le_bytes());
+        if let Some(d) = dst.get_mut(kept_lo..kept_lo + 8) {
+            d.copy_from_slice(&high.to_le_bytes());
+        }
+        kept_lo + 8 - hi.count_ones() as usize
+    }
+
+    #[cfg(all(test, feature = "std"))]
+    mod tests {
+        #[test]
+        fn sixteen_drops_exactly_the_masked_bytes() {
+            if !super::available() {
+                return;
+            }
+            let src: [u8; 16] = core::array::from_fn(|k| b'a' + k as u8);
+            for drop in (0..=u16::MAX)
+                .step_by(7)
+                .chain([0, u16::MAX, 0x8001, 0x00ff, 0xff00])
+            {
+                let mut dst = [0u8; 16];
+                // SAFETY: SSSE3 checked above.
+                let n = unsafe { super::sixteen(&src, drop, &mut dst) };
+                let want: std::vec::Vec<u8> = (0..16)
+                    .filter(|k| drop & (1 << k) == 0)
+                    .map(|k| src[k])
+                    .collect();
+                assert_eq!(&dst[..n], &want[..], "drop {drop:#06x}");
+            }
         }
     }
 }
