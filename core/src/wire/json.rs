@@ -460,7 +460,7 @@ pub(crate) fn unescape(
 ) -> Result<(usize, usize, bool), JsonError> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     if super::scan::compact::available() {
-        // SAFETY: the CPU has SSSE3, checked just above.
+        // SAFETY: the CPU has SSSE3 and POPCNT, checked just above.
         #[allow(unsafe_code)]
         return unsafe { unescape_ssse3(s, from, out) };
     }
@@ -470,10 +470,10 @@ pub(crate) fn unescape(
 /// [`unescape`] compiled for SSSE3, so the shuffles inline into the loop.
 ///
 /// # Safety
-/// The CPU must support SSSE3.
+/// The CPU must support SSSE3 and POPCNT.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[allow(unsafe_code)]
-#[target_feature(enable = "ssse3")]
+#[target_feature(enable = "ssse3,popcnt")]
 unsafe fn unescape_ssse3(
     s: &[u8],
     from: usize,

@@ -224,14 +224,21 @@ pub(crate) mod compact {
         table
     };
 
-    /// Whether this CPU has SSSE3: known at compile time, or asked at run time under `std`.
+    /// Whether this CPU has SSSE3 and POPCNT: known at compile time, or asked at run time
+    /// under `std`.
     #[inline]
     pub(crate) fn available() -> bool {
-        #[cfg(target_feature = "ssse3")]
+        #[cfg(all(target_feature = "ssse3", target_feature = "popcnt"))]
         return true;
-        #[cfg(all(not(target_feature = "ssse3"), feature = "std"))]
-        return std::is_x86_feature_detected!("ssse3");
-        #[cfg(all(not(target_feature = "ssse3"), not(feature = "std")))]
+        #[cfg(all(
+            not(all(target_feature = "ssse3", target_feature = "popcnt")),
+            feature = "std"
+        ))]
+        return std::is_x86_feature_detected!("ssse3") && std::is_x86_feature_detected!("popcnt");
+        #[cfg(all(
+            not(all(target_feature = "ssse3", target_feature = "popcnt")),
+            not(feature = "std")
+        ))]
         return false;
     }
 
@@ -239,8 +246,8 @@ pub(crate) mod compact {
     /// and returns how many there are. All 16 bytes of `dst` may be written.
     ///
     /// # Safety
-    /// The CPU must support SSSE3 ([`available`]).
-    #[target_feature(enable = "ssse3")]
+    /// The CPU must support SSSE3 and POPCNT ([`available`]).
+    #[target_feature(enable = "ssse3,popcnt")]
     #[inline]
     pub(crate) unsafe fn sixteen(src: &[u8; 16], drop: u16, dst: &mut [u8; 16]) -> usize {
         use core::arch::x86_64::{
