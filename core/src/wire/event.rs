@@ -260,12 +260,9 @@ impl<'b> Scratch<'b> {
     /// The `data` string at the scanner, unescaped into the front of the buffer in one pass.
     fn data(&mut self, sc: &mut Scanner<'b>) -> Result<&'b str, EventError> {
         let buf = core::mem::take(&mut self.buf);
-        let n = sc.string_unescape(&mut *buf)?;
-        let (data, rest) = buf
-            .split_at_mut_checked(n)
-            .ok_or(EventError::Json(JsonError::UnexpectedEnd))?;
+        let (data, rest) = sc.string_into_split(buf)?;
         self.buf = rest;
-        crate::utf8(data).ok_or(EventError::Json(JsonError::InvalidEscape { at: sc.pos() }))
+        Ok(data)
     }
 }
 

@@ -297,6 +297,78 @@ pub(crate) mod compact {
     }
 }
 
+/// The 64-byte classifier with AVX2 compares (32 bytes each), for the unescaper's AVX2 build.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+pub(crate) mod avx2 {
+    use core::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
+        _mm256_set1_epi8,
+    };
+
+    use super::{BLOCK, Masks};
+
+    /// Whether this CPU has AVX2 and POPCNT (run-time detection under `std`).
+    #[inline]
+    pub(crate) fn available() -> bool {
+        #[cfg(all(target_feature = "avx2", target_feature = "popcnt"))]
+        return true;
+        #[cfg(all(
+            not(all(target_feature = "avx2", target_feature = "popcnt")),
+            feature = "std"
+        ))]
+        return std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("popcnt");
+        #[cfg(all(
+            not(all(target_feature = "avx2", target_feature = "popcnt")),
+            not(feature = "std")
+        ))]
+        return false;
+    }
+
+    /// Classifies the 64 bytes at `at` (padded like [`Masks::at`]).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(crate) unsafe fn at(s: &[u8], at: usize) -> Masks {
+        let padded;
+        let block: &[u8; BLOCK] = match s
+            .get(at..at.wrapping_add(BLOCK))
+            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+        {
+            Some(block) => block,
+            None => {
+                padded = super::padded::<BLOCK>(s.get(at..).unwrap_or(&[]), b'a');
+                &padded
+            }
+        };
+        let quotes = _mm256_set1_epi8(b'"' as i8);
+        let backslashes = _mm256_set1_epi8(b'\\' as i8);
+        let slashes = _mm256_set1_epi8(b'/' as i8);
+        let us = _mm256_set1_epi8(b'u' as i8);
+        let below = _mm256_set1_epi8(0x1f);
+        let mut m = Masks {
+            quote: 0,
+            backslash: 0,
+            control: 0,
+            slash: 0,
+            letter_u: 0,
+        };
+        for half in 0..2 {
+            // SAFETY: an unaligned load of 32 of the block's 64 bytes.
+            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast::<__m256i>()) };
+            let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32) << (32 * half);
+            m.quote |= bits(_mm256_cmpeq_epi8(v, quotes));
+            m.backslash |= bits(_mm256_cmpeq_epi8(v, backslashes));
+            m.control |= bits(_mm256_cmpeq_epi8(_mm256_max_epu8(v, below), below));
+            m.slash |= bits(_mm256_cmpeq_epi8(v, slashes));
+            m.letter_u |= bits(_mm256_cmpeq_epi8(v, us));
+        }
+        m
+    }
+}
+
 /// Tracks backslash runs across blocks to find which bytes are escaped.
 #[derive(Default)]
 pub(crate) struct Escapes {
