@@ -6,16 +6,27 @@
 //! the app. Transports come from a [`Connect`]or: [`TcpConnector`] opens embassy-net sockets
 //! (with DNS under the `dns` feature), `TlsConnector` (feature `tls`) adds wss:// through
 //! embedded-tls. Private and presence channels are signed by an [`Authorizer`], for instance
-//! [`LocalSigner`] on trusted devices.
+//! [`LocalSigner`] on trusted devices. A [`Router`] gives pusher-js style `bind` on channel
+//! and event names, without a heap.
 //!
-//! ```ignore
-//! let mut driver = Driver::new(client, LocalSigner::<256>::new(creds));
-//! driver.client().subscribe("private-sensors")?;
-//! driver.client().connect(driver.now());
-//! driver.run(&mut connector, &mut |event: Event<'_>| {
-//!     if let Event::Message { event, data, .. } = event { /* ... */ }
-//!     ControlFlow::Continue(())
-//! }).await;
+//! ```no_run
+//! use core::ops::ControlFlow;
+//! use pusher_embassy::pusher_core::auth::Credentials;
+//! use pusher_embassy::{Client, Connect, Driver, Event, LocalSigner, Stop};
+//!
+//! async fn listen<C: Connect>(client: Client<'static>, connector: &mut C) -> Stop {
+//!     let signer = LocalSigner::<128>::new(Credentials::new("app-key", "app-secret"));
+//!     let mut driver = Driver::new(client, signer);
+//!     let _ = driver.client().subscribe("private-sensors");
+//!     driver.connect();
+//!     let mut on_event = |event: Event<'_>| {
+//!         if let Event::Message { event, data, .. } = event {
+//!             let _ = (event, data); // act on it
+//!         }
+//!         ControlFlow::Continue(())
+//!     };
+//!     driver.run(connector, &mut on_event).await
+//! }
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
@@ -23,6 +34,7 @@
 #![allow(async_fn_in_trait)]
 
 mod auth;
+mod bind;
 mod connect;
 mod driver;
 mod fmt;
@@ -32,6 +44,7 @@ mod net;
 mod tls;
 
 pub use auth::{AuthError, Authorizer, ChannelGrant, LocalSigner, NoAuth, UserGrant};
+pub use bind::{EventData, Router, RouterFull};
 pub use connect::{Close, Connect};
 pub use driver::{Driver, Handler, Stop};
 #[cfg(feature = "net")]
