@@ -4,22 +4,9 @@
 
 use core::ops::ControlFlow;
 
-use pusher_core::client::Event;
+use pusher_core::client::{Event, EventData};
 
 use crate::driver::Handler;
-
-/// An event as bound callbacks see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EventData<'e> {
-    /// Event name.
-    pub event: &'e str,
-    /// Channel, if any.
-    pub channel: Option<&'e str>,
-    /// Payload (decoded text of a string `data`, or raw JSON).
-    pub data: Option<&'e str>,
-    /// Sender's user id (client events on presence channels).
-    pub user_id: Option<&'e str>,
-}
 
 /// A bound callback.
 type Callback<'a> = &'a mut dyn FnMut(&EventData<'_>);
@@ -117,19 +104,8 @@ impl<'a, const N: usize> Router<'a, N> {
 
 impl<const N: usize> Handler for Router<'_, N> {
     fn event(&mut self, event: Event<'_>) -> ControlFlow<()> {
-        match event {
-            Event::Message {
-                event,
-                channel,
-                data,
-                user_id,
-            } => {
-                let data = EventData {
-                    event,
-                    channel,
-                    data,
-                    user_id,
-                };
+        match event.message() {
+            Some(data) => {
                 for (c, e, callback) in self.routes.iter_mut().flatten() {
                     let channel_matches = c.is_none() || *c == data.channel;
                     let event_matches = e.is_none_or(|e| e == data.event);
@@ -138,9 +114,9 @@ impl<const N: usize> Handler for Router<'_, N> {
                     }
                 }
             }
-            other => {
+            None => {
                 if let Some(callback) = self.others.as_mut() {
-                    callback(&other);
+                    callback(&event);
                 }
             }
         }

@@ -44,7 +44,7 @@ mod net;
 mod tls;
 
 pub use auth::{AuthError, Authorizer, ChannelGrant, LocalSigner, NoAuth, UserGrant};
-pub use bind::{EventData, Router, RouterFull};
+pub use bind::{Router, RouterFull};
 pub use connect::{Close, Connect};
 pub use driver::{Driver, Handler, Stop};
 #[cfg(feature = "net")]
@@ -53,4 +53,4 @@ pub use net::{NetError, TcpConn, TcpConnector};
 pub use tls::{MaybeTls, StreamError, TlsConnector, TlsError, Verify};
 
 pub use pusher_core;
-pub use pusher_core::client::{Client, Config, Event, State};
+pub use pusher_core::client::{Client, Config, Event, EventData, State};

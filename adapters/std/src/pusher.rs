@@ -86,18 +86,8 @@ impl Options {
     }
 }
 
-/// An event as handlers see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EventData<'e> {
-    /// Event name.
-    pub event: &'e str,
-    /// Channel, if any.
-    pub channel: Option<&'e str>,
-    /// Payload (decoded JSON text, or plain text).
-    pub data: Option<&'e str>,
-    /// Sender's user id (presence client events).
-    pub user_id: Option<&'e str>,
-}
+/// An event as handlers see it (also the core's view of a channel event).
+pub use pusher_core::client::EventData;
 
 type Handler<'a> = Box<dyn FnMut(&EventData<'_>) + 'a>;
 type StateHandler<'a> = Box<dyn FnMut(State, State) + 'a>;

@@ -340,6 +340,41 @@ pub enum Event<'a> {
     Pong,
 }
 
+/// The fields of a channel event ([`Event::Message`]), as handlers that bind to event names
+/// see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EventData<'a> {
+    /// Event name.
+    pub event: &'a str,
+    /// Channel, if any.
+    pub channel: Option<&'a str>,
+    /// Payload: decoded string contents, or raw JSON of a non-string `data`.
+    pub data: Option<&'a str>,
+    /// Sender's user id (client events on presence channels).
+    pub user_id: Option<&'a str>,
+}
+
+impl<'a> Event<'a> {
+    /// The fields of an [`Event::Message`]; `None` for every other event.
+    pub fn message(&self) -> Option<EventData<'a>> {
+        match *self {
+            Event::Message {
+                event,
+                channel,
+                data,
+                user_id,
+            } => Some(EventData {
+                event,
+                channel,
+                data,
+                user_id,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// Misuse of the API, or no room to queue a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -198,6 +198,23 @@ mod sse2 {
     }
 }
 
+/// Whether the CPU has every listed feature: known at compile time (`-C target-feature`), or
+/// asked at run time under `std` (the answer is cached by std); `false` otherwise.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+macro_rules! cpu_has {
+    ($($feature:tt),+) => {{
+        #[cfg(all($(target_feature = $feature),+))]
+        let has = true;
+        #[cfg(all(not(all($(target_feature = $feature),+)), feature = "std"))]
+        let has = $(std::is_x86_feature_detected!($feature))&&+;
+        #[cfg(all(not(all($(target_feature = $feature),+)), not(feature = "std")))]
+        let has = false;
+        has
+    }};
+}
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+use cpu_has;
+
 /// Byte compaction for the unescaper: drops the escaping backslashes of sixteen bytes at a
 /// time with one SSSE3 shuffle, where the portable loop pays a branch and a store per escape.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
@@ -224,22 +241,10 @@ pub(crate) mod compact {
         table
     };
 
-    /// Whether this CPU has SSSE3 and POPCNT: known at compile time, or asked at run time
-    /// under `std`.
+    /// Whether this CPU has SSSE3 and POPCNT.
     #[inline]
     pub(crate) fn available() -> bool {
-        #[cfg(all(target_feature = "ssse3", target_feature = "popcnt"))]
-        return true;
-        #[cfg(all(
-            not(all(target_feature = "ssse3", target_feature = "popcnt")),
-            feature = "std"
-        ))]
-        return std::is_x86_feature_detected!("ssse3") && std::is_x86_feature_detected!("popcnt");
-        #[cfg(all(
-            not(all(target_feature = "ssse3", target_feature = "popcnt")),
-            not(feature = "std")
-        ))]
-        return false;
+        super::cpu_has!("ssse3", "popcnt")
     }
 
     /// Writes the bytes of `src` whose bit in `drop` is clear to the front of `dst`, in order,
@@ -308,21 +313,10 @@ pub(crate) mod avx2 {
 
     use super::{BLOCK, Masks};
 
-    /// Whether this CPU has AVX2 and POPCNT (run-time detection under `std`).
+    /// Whether this CPU has AVX2 and POPCNT.
     #[inline]
     pub(crate) fn available() -> bool {
-        #[cfg(all(target_feature = "avx2", target_feature = "popcnt"))]
-        return true;
-        #[cfg(all(
-            not(all(target_feature = "avx2", target_feature = "popcnt")),
-            feature = "std"
-        ))]
-        return std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("popcnt");
-        #[cfg(all(
-            not(all(target_feature = "avx2", target_feature = "popcnt")),
-            not(feature = "std")
-        ))]
-        return false;
+        super::cpu_has!("avx2", "popcnt")
     }
 
     /// Classifies the 64 bytes at `at` (padded like [`Masks::at`]).
