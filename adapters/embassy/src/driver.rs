@@ -204,6 +204,11 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
             if !self.flush(conn).await {
                 return None;
             }
+            // Writing can make an action due (the close frame of `disconnect` went out: close
+            // the transport now rather than wait for a reply that may never come).
+            if self.client.poll_action().is_some() {
+                return None;
+            }
             let deadline = self.client.poll_timeout().map(|at| self.wall(at));
             let timer = async {
                 match deadline {

@@ -1,0 +1,366 @@
+//! The driver against a scripted in-memory server: the handshake, subscriptions answered by
+//! the authorizer, events handed to the app, and cancel-safety (dropping `run` mid-session
+//! and calling it again reconnects and resubscribes without losing anything).
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::ops::ControlFlow;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use embassy_futures::block_on;
+use embassy_futures::select::{Either, select};
+use embassy_time::{Duration, Timer};
+use embedded_io_async::{ErrorType, Read, Write};
+use pusher_core::Status;
+use pusher_core::auth::Credentials;
+use pusher_core::client::{self, Client, Event};
+use pusher_core::wire::handshake::{parse_request, write_response};
+use pusher_core::wire::json::Value;
+use pusher_core::wire::message::{Payload, server};
+use pusher_core::wire::ws::{Message, Opcode, Reader, Role, emit_frame};
+use pusher_core::{ChannelName, SocketId};
+use pusher_embassy::{Close, Connect, Driver, LocalSigner, Stop};
+
+const KEY: &str = "app-key";
+const SECRET: &str = "app-secret";
+
+/// One connection's server side: answers the upgrade, sends connection_established, confirms
+/// each subscription, and keeps every text frame the client sent.
+struct Server {
+    socket_id: String,
+    request: Vec<u8>,
+    reader: Option<Reader<Vec<u8>>>,
+    out: VecDeque<u8>,
+    got: Vec<String>,
+    closed: bool,
+    waker: Option<Waker>,
+}
+
+impl Server {
+    fn new(socket_id: &str) -> Self {
+        Server {
+            socket_id: socket_id.into(),
+            request: Vec::new(),
+            reader: None,
+            out: VecDeque::new(),
+            got: Vec::new(),
+            closed: false,
+            waker: None,
+        }
+    }
+
+    fn send_text(&mut self, text: &str) {
+        let mut frame = vec![0u8; text.len() + 14];
+        let n = emit_frame(&mut frame, true, Opcode::Text, text.as_bytes(), None).unwrap();
+        self.out.extend(&frame[..n]);
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+
+    fn receive(&mut self, bytes: &[u8]) {
+        let Some(reader) = self.reader.as_mut() else {
+            self.request.extend_from_slice(bytes);
+            let Ok(Status::Complete(req, _)) = parse_request(&self.request) else {
+                return;
+            };
+            let mut resp = [0u8; 256];
+            let n = write_response(&mut resp, &req).unwrap();
+            self.out.extend(&resp[..n]);
+            self.reader = Some(Reader::new(vec![0u8; 4096], Role::Server, 4096));
+            let mut buf = [0u8; 128];
+            let sid = SocketId::new(&self.socket_id).unwrap();
+            let n = server::connection_established(&mut buf, sid, 120).unwrap();
+            self.send_text(std::str::from_utf8(&buf[..n]).unwrap());
+            return;
+        };
+        let mut bytes = bytes;
+        let mut texts = Vec::new();
+        while !bytes.is_empty() {
+            let n = reader.feed(bytes);
+            bytes = &bytes[n..];
+            while let Some(m) = reader.read().unwrap() {
+                if let Message::Text(t) = m {
+                    texts.push(t.to_string());
+                }
+            }
+        }
+        for t in texts {
+            let v = Value::parse(&t).unwrap();
+            if v.get("event").and_then(|e| e.as_raw_str()).map(|e| e.raw())
+                == Some("pusher:subscribe")
+            {
+                let channel = v
+                    .get("data")
+                    .unwrap()
+                    .get("channel")
+                    .unwrap()
+                    .as_raw_str()
+                    .unwrap();
+                let mut buf = [0u8; 256];
+                let n = server::event(
+                    &mut buf,
+                    "pusher_internal:subscription_succeeded",
+                    Some(channel.raw()),
+                    Some(Payload::Json("{}")),
+                    None,
+                )
+                .unwrap();
+                self.send_text(std::str::from_utf8(&buf[..n]).unwrap());
+                // Then an event on it.
+                let n = server::event(
+                    &mut buf,
+                    "order",
+                    Some(channel.raw()),
+                    Some(Payload::Json(r#"{"id":7}"#)),
+                    None,
+                )
+                .unwrap();
+                self.send_text(std::str::from_utf8(&buf[..n]).unwrap());
+            }
+            self.got.push(t);
+        }
+    }
+}
+
+/// Opens in-memory connections, each with a fresh [`Server`] (socket ids 1.1, 2.2, ...).
+#[derive(Default)]
+struct Connector {
+    servers: Vec<Rc<RefCell<Server>>>,
+}
+
+struct Conn(Rc<RefCell<Server>>);
+
+impl Connect for Connector {
+    type Error = Infallible;
+    type Conn<'c>
+        = Conn
+    where
+        Self: 'c;
+
+    async fn connect(&mut self, _tls: bool) -> Result<Conn, Infallible> {
+        let k = self.servers.len() + 1;
+        let server = Rc::new(RefCell::new(Server::new(&format!("{k}.{k}"))));
+        self.servers.push(server.clone());
+        Ok(Conn(server))
+    }
+}
+
+impl ErrorType for Conn {
+    type Error = Infallible;
+}
+
+impl Read for Conn {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+        std::future::poll_fn(|cx| {
+            let mut s = self.0.borrow_mut();
+            if s.closed {
+                return Poll::Ready(Ok(0));
+            }
+            if s.out.is_empty() {
+                s.waker = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            let n = buf.len().min(s.out.len());
+            for (d, b) in buf.iter_mut().zip(s.out.drain(..n)) {
+                *d = b;
+            }
+            Poll::Ready(Ok(n))
+        })
+        .await
+    }
+}
+
+impl Write for Conn {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        self.0.borrow_mut().receive(buf);
+        Ok(buf.len())
+    }
+
+    async fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+impl Close for Conn {
+    async fn close(&mut self) {
+        self.0.borrow_mut().closed = true;
+    }
+}
+
+fn client() -> Client<'static> {
+    let mut config = client::Config::new(KEY, "test.invalid");
+    config.use_tls = false;
+    let leak = |n: usize| Box::leak(vec![0u8; n].into_boxed_slice());
+    Client::new(config, leak(4096), leak(1024), leak(512), 7)
+}
+
+fn signer() -> LocalSigner<'static, 128> {
+    LocalSigner::new(Credentials::new(KEY, SECRET))
+}
+
+/// The subscribe frame the client must send for `channel` on `socket_id`.
+fn signed_subscribe(channel: &str, socket_id: &str) -> String {
+    let mut token = [0u8; 128];
+    let auth = Credentials::new(KEY, SECRET)
+        .channel_auth(
+            &mut token,
+            SocketId::new(socket_id).unwrap(),
+            ChannelName::new(channel).unwrap(),
+            None,
+        )
+        .unwrap();
+    format!(r#"{{"event":"pusher:subscribe","data":{{"auth":"{auth}","channel":"{channel}"}}}}"#)
+}
+
+fn describe(event: &Event<'_>) -> Option<String> {
+    match event {
+        Event::Subscribed { channel } => Some(format!("subscribed {channel}")),
+        Event::Message {
+            event,
+            channel,
+            data,
+            ..
+        } => Some(format!(
+            "message {} {event} {}",
+            channel.unwrap_or("-"),
+            data.unwrap_or("")
+        )),
+        Event::StateChanged { current, .. } => Some(format!("state {current:?}")),
+        _ => None,
+    }
+}
+
+#[test]
+fn subscribes_signs_and_hands_events_to_the_app() {
+    let mut connector = Connector::default();
+    let mut driver = Driver::new(client(), signer());
+    driver.client().subscribe("public-a").unwrap();
+    driver.client().subscribe("private-b").unwrap();
+    driver.connect();
+    let mut seen = Vec::new();
+    let stop = block_on(driver.run(&mut connector, &mut |event: Event<'_>| {
+        if let Some(line) = describe(&event) {
+            seen.push(line);
+        }
+        // Stop once both channels delivered their event.
+        if seen.iter().filter(|l| l.starts_with("message")).count() == 2 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }));
+    assert_eq!(stop, Stop::App);
+    for want in [
+        "state Connected",
+        "subscribed public-a",
+        "subscribed private-b",
+        r#"message public-a order {"id":7}"#,
+        r#"message private-b order {"id":7}"#,
+    ] {
+        assert!(seen.contains(&want.to_string()), "{want} not in {seen:?}");
+    }
+    // One connection; the private subscription carried the signature for its socket id.
+    assert_eq!(connector.servers.len(), 1);
+    let got = connector.servers[0].borrow().got.clone();
+    assert!(
+        got.contains(&signed_subscribe("private-b", "1.1")),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&r#"{"event":"pusher:subscribe","data":{"channel":"public-a"}}"#.to_string()),
+        "{got:?}"
+    );
+    // Stopping closed the connection politely.
+    assert!(connector.servers[0].borrow().closed);
+}
+
+#[test]
+fn dropping_run_mid_session_reconnects_and_resubscribes_on_the_next_run() {
+    let mut connector = Connector::default();
+    let mut driver = Driver::new(client(), signer());
+    driver.client().subscribe("private-b").unwrap();
+    driver.connect();
+    // Cancel the run as soon as the subscription is confirmed (the connection is open).
+    let subscribed = std::cell::Cell::new(0);
+    block_on(async {
+        let mut app = |event: Event<'_>| {
+            if matches!(event, Event::Subscribed { .. }) {
+                subscribed.set(subscribed.get() + 1);
+            }
+            ControlFlow::Continue(())
+        };
+        let run = driver.run(&mut connector, &mut app);
+        let deadline = async {
+            while subscribed.get() == 0 {
+                Timer::after(Duration::from_millis(5)).await;
+            }
+        };
+        match select(run, deadline).await {
+            Either::First(stop) => panic!("run stopped by itself: {stop:?}"),
+            Either::Second(()) => {}
+        }
+    });
+    assert_eq!(subscribed.get(), 1);
+    assert_eq!(connector.servers.len(), 1);
+
+    // The next run sees the lost transport, reconnects (after backoff) and subscribes again,
+    // signed for the new socket id.
+    let mut seen = Vec::new();
+    let stop = block_on(driver.run(&mut connector, &mut |event: Event<'_>| {
+        if let Some(line) = describe(&event) {
+            seen.push(line);
+        }
+        if seen.contains(&"subscribed private-b".to_string()) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }));
+    assert_eq!(stop, Stop::App);
+    assert_eq!(connector.servers.len(), 2, "{seen:?}");
+    let got = connector.servers[1].borrow().got.clone();
+    assert!(
+        got.contains(&signed_subscribe("private-b", "2.2")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn disconnect_ends_the_run() {
+    let mut connector = Connector::default();
+    let mut driver = Driver::new(client(), signer());
+    driver.connect();
+    let mut connected = false;
+    struct App<'s>(&'s mut bool);
+    impl pusher_embassy::Handler for App<'_> {
+        fn event(&mut self, event: Event<'_>) -> ControlFlow<()> {
+            if matches!(
+                event,
+                Event::StateChanged {
+                    current: pusher_core::client::State::Connected,
+                    ..
+                }
+            ) {
+                *self.0 = true;
+            }
+            ControlFlow::Continue(())
+        }
+        fn work<const C: usize, const N: usize>(
+            &mut self,
+            client: &mut Client<'_, C, N>,
+        ) -> ControlFlow<()> {
+            if *self.0 {
+                client.disconnect(client::Instant::from_millis(1));
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let stop = block_on(driver.run(&mut connector, &mut App(&mut connected)));
+    assert!(connected);
+    assert_eq!(stop, Stop::Disconnected);
+    // The connection was shut down politely.
+    assert!(connector.servers[0].borrow().closed);
+}
