@@ -70,6 +70,60 @@ pub trait Authorizer {
     }
 }
 
+/// Signs through a callback: `sign(channel, socket_id, out)` writes the `key:signature`
+/// token into `out` (obtained however the app likes: a secure element, a precomputed table)
+/// and returns its length. Presence channels are joined with the `channel_data` given here.
+pub struct CallbackAuthorizer<'a, F, const TOKEN: usize = 128> {
+    sign: F,
+    channel_data: Option<&'a str>,
+    token: [u8; TOKEN],
+}
+
+impl<'a, F, const TOKEN: usize> CallbackAuthorizer<'a, F, TOKEN>
+where
+    F: FnMut(&str, &str, &mut [u8]) -> Result<usize, AuthError>,
+{
+    /// An authorizer calling `sign`.
+    pub fn new(sign: F) -> Self {
+        CallbackAuthorizer {
+            sign,
+            channel_data: None,
+            token: [0; TOKEN],
+        }
+    }
+
+    /// Presence channels are joined with this `channel_data` (what `sign` must have signed).
+    pub fn with_channel_data(mut self, channel_data: &'a str) -> Self {
+        self.channel_data = Some(channel_data);
+        self
+    }
+}
+
+impl<F, const TOKEN: usize> Authorizer for CallbackAuthorizer<'_, F, TOKEN>
+where
+    F: FnMut(&str, &str, &mut [u8]) -> Result<usize, AuthError>,
+{
+    async fn authorize(
+        &mut self,
+        channel: &str,
+        socket_id: &str,
+    ) -> Result<ChannelGrant<'_>, AuthError> {
+        let n = (self.sign)(channel, socket_id, &mut self.token)?;
+        let token = self.token.get(..n).ok_or(AuthError::BufferTooSmall)?;
+        let auth = core::str::from_utf8(token).map_err(|_| AuthError::BadInput)?;
+        let presence = ChannelName::with_max_len(channel, CHANNEL_NAME_MAX_LIMIT)
+            .map_err(|_| AuthError::BadInput)?
+            .kind()
+            .is_presence();
+        let channel_data = if presence {
+            Some(self.channel_data.ok_or(AuthError::Refused)?)
+        } else {
+            None
+        };
+        Ok(ChannelGrant { auth, channel_data })
+    }
+}
+
 /// Refuses every request: for apps that use public channels only.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoAuth;

@@ -43,7 +43,9 @@ mod net;
 #[cfg(feature = "tls")]
 mod tls;
 
-pub use auth::{AuthError, Authorizer, ChannelGrant, LocalSigner, NoAuth, UserGrant};
+pub use auth::{
+    AuthError, Authorizer, CallbackAuthorizer, ChannelGrant, LocalSigner, NoAuth, UserGrant,
+};
 pub use bind::{Router, RouterFull};
 pub use connect::{Close, Connect};
 pub use driver::{Driver, Handler, Stop};

@@ -364,3 +364,52 @@ fn disconnect_ends_the_run() {
     // The connection was shut down politely.
     assert!(connector.servers[0].borrow().closed);
 }
+
+#[test]
+fn a_callback_signs_and_a_refusal_becomes_a_subscription_error() {
+    use pusher_embassy::{AuthError, CallbackAuthorizer};
+    let sign = |channel: &str, socket_id: &str, out: &mut [u8]| -> Result<usize, AuthError> {
+        if channel == "private-denied" {
+            return Err(AuthError::Unavailable);
+        }
+        let creds = Credentials::new(KEY, SECRET);
+        let socket = SocketId::new(socket_id).map_err(|_| AuthError::BadInput)?;
+        let name = ChannelName::new(channel).map_err(|_| AuthError::BadInput)?;
+        let token = creds
+            .channel_auth(out, socket, name, None)
+            .map_err(|_| AuthError::BufferTooSmall)?;
+        Ok(token.len())
+    };
+    let mut connector = Connector::default();
+    let mut driver = Driver::new(client(), CallbackAuthorizer::<_, 128>::new(sign));
+    driver.client().subscribe("private-b").unwrap();
+    driver.client().subscribe("private-denied").unwrap();
+    driver.connect();
+    let mut seen = Vec::new();
+    let stop = block_on(driver.run(&mut connector, &mut |event: Event<'_>| {
+        match event {
+            Event::SubscriptionError { channel, status } => {
+                seen.push(format!("refused {channel} {status:?}"))
+            }
+            other => seen.extend(describe(&other)),
+        }
+        let done = seen.iter().any(|l| l.starts_with("refused"))
+            && seen.contains(&"subscribed private-b".to_string());
+        if done {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }));
+    assert_eq!(stop, Stop::App);
+    assert!(
+        seen.contains(&"refused private-denied None".to_string()),
+        "{seen:?}"
+    );
+    let got = connector.servers[0].borrow().got.clone();
+    assert!(
+        got.contains(&signed_subscribe("private-b", "1.1")),
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|g| g.contains("private-denied")), "{got:?}");
+}
