@@ -322,14 +322,8 @@ fn compact_block(
     out: &mut [u8],
     mut o: usize,
 ) -> Option<(usize, usize)> {
-    // The block, or near the end as much of the text as there is, padded with a neutral byte.
-    let mut block = match s
-        .get(i..i + BLOCK)
-        .and_then(|b| <[u8; BLOCK]>::try_from(b).ok())
-    {
-        Some(full) => full,
-        None => super::scan::padded(s.get(i..).unwrap_or(&[]), b'z'),
-    };
+    // A copy of the block to rewrite escapes in (padded near the end of the text).
+    let mut block = super::scan::with_block(s, i, |b| *b);
     // A backslash in the last byte escapes the next block's first: start there next time.
     if starts >> 63 != 0 {
         limit = limit.min(BLOCK - 1);

@@ -141,13 +141,20 @@ impl Masks {
     /// Classifies the 64 bytes at `at`, padding past the end of `s` with a neutral byte.
     #[inline(always)]
     pub(crate) fn at(s: &[u8], at: usize) -> Masks {
-        match s
-            .get(at..at.wrapping_add(BLOCK))
-            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
-        {
-            Some(block) => Masks::of(block),
-            None => Masks::of(&padded(s.get(at..).unwrap_or(&[]), b'a')),
-        }
+        with_block(s, at, Masks::of)
+    }
+}
+
+/// Calls `f` with the 64 bytes at `at`; near the end of `s`, with what is left padded with a
+/// neutral byte (not a quote, backslash, slash, `u` or control byte).
+#[inline(always)]
+pub(crate) fn with_block<R>(s: &[u8], at: usize, f: impl FnOnce(&[u8; BLOCK]) -> R) -> R {
+    match s
+        .get(at..at.wrapping_add(BLOCK))
+        .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+    {
+        Some(block) => f(block),
+        None => f(&padded(s.get(at..).unwrap_or(&[]), b'a')),
     }
 }
 
@@ -311,7 +318,7 @@ pub(crate) mod avx2 {
         _mm256_set1_epi8,
     };
 
-    use super::{BLOCK, Masks};
+    use super::Masks;
 
     /// Whether this CPU has AVX2 and POPCNT.
     #[inline]
@@ -326,40 +333,33 @@ pub(crate) mod avx2 {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub(crate) unsafe fn at(s: &[u8], at: usize) -> Masks {
-        let padded;
-        let block: &[u8; BLOCK] = match s
-            .get(at..at.wrapping_add(BLOCK))
-            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
-        {
-            Some(block) => block,
-            None => {
-                padded = super::padded::<BLOCK>(s.get(at..).unwrap_or(&[]), b'a');
-                &padded
+        // The closure inherits this function's AVX2.
+        super::with_block(s, at, |block| {
+            let quotes = _mm256_set1_epi8(b'"' as i8);
+            let backslashes = _mm256_set1_epi8(b'\\' as i8);
+            let slashes = _mm256_set1_epi8(b'/' as i8);
+            let us = _mm256_set1_epi8(b'u' as i8);
+            let below = _mm256_set1_epi8(0x1f);
+            let mut m = Masks {
+                quote: 0,
+                backslash: 0,
+                control: 0,
+                slash: 0,
+                letter_u: 0,
+            };
+            for half in 0..2 {
+                // SAFETY: an unaligned load of 32 of the block's 64 bytes.
+                let v =
+                    unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast::<__m256i>()) };
+                let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32) << (32 * half);
+                m.quote |= bits(_mm256_cmpeq_epi8(v, quotes));
+                m.backslash |= bits(_mm256_cmpeq_epi8(v, backslashes));
+                m.control |= bits(_mm256_cmpeq_epi8(_mm256_max_epu8(v, below), below));
+                m.slash |= bits(_mm256_cmpeq_epi8(v, slashes));
+                m.letter_u |= bits(_mm256_cmpeq_epi8(v, us));
             }
-        };
-        let quotes = _mm256_set1_epi8(b'"' as i8);
-        let backslashes = _mm256_set1_epi8(b'\\' as i8);
-        let slashes = _mm256_set1_epi8(b'/' as i8);
-        let us = _mm256_set1_epi8(b'u' as i8);
-        let below = _mm256_set1_epi8(0x1f);
-        let mut m = Masks {
-            quote: 0,
-            backslash: 0,
-            control: 0,
-            slash: 0,
-            letter_u: 0,
-        };
-        for half in 0..2 {
-            // SAFETY: an unaligned load of 32 of the block's 64 bytes.
-            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast::<__m256i>()) };
-            let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32) << (32 * half);
-            m.quote |= bits(_mm256_cmpeq_epi8(v, quotes));
-            m.backslash |= bits(_mm256_cmpeq_epi8(v, backslashes));
-            m.control |= bits(_mm256_cmpeq_epi8(_mm256_max_epu8(v, below), below));
-            m.slash |= bits(_mm256_cmpeq_epi8(v, slashes));
-            m.letter_u |= bits(_mm256_cmpeq_epi8(v, us));
-        }
-        m
+            m
+        })
     }
 }
 
