@@ -45,6 +45,8 @@
 #[cfg(all(feature = "defmt", feature = "log"))]
 compile_error!("features `defmt` and `log` are mutually exclusive: pick one logging backend");
 
+// Only tests, and under the opt-in `std` feature only `is_x86_feature_detected!` (run-time CPU
+// detection for the unescaper); nothing here allocates.
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
