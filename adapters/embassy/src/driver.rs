@@ -190,22 +190,12 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
             if let ControlFlow::Break(stop) = self.turn(app).await {
                 return Some(stop);
             }
-            match self.client.poll_action() {
-                Some(Action::Close) => {
-                    self.flush(conn).await;
-                    return None;
-                }
-                Some(Action::Open { .. }) => {
-                    // Only asked with no transport; treat as "start over".
-                    return None;
-                }
-                None => {}
-            }
             if !self.flush(conn).await {
                 return None;
             }
-            // Writing can make an action due (the close frame of `disconnect` went out: close
-            // the transport now rather than wait for a reply that may never come).
+            // Any action ends the session: `Close` (asked for, or due once `disconnect`'s close
+            // frame went out, with no wait for a reply that may never come) after everything
+            // queued was written; `Open` is only asked with no transport, so it means start over.
             if self.client.poll_action().is_some() {
                 return None;
             }
