@@ -6,6 +6,9 @@
 
 use core::hint::black_box;
 
+#[cfg(feature = "lean-naive")]
+use panic_halt as _;
+
 use embedded_websocket::{WebSocketClient, WebSocketOptions, WebSocketSendMessageType};
 use hmac::{Hmac, KeyInit, Mac};
 use pusher_footprint::{opaque, text};
@@ -97,7 +100,8 @@ fn work() {
 }
 
 /// What a typical firmware panic handler does: format the message somewhere (here a buffer a
-/// debugger would read), then halt.
+/// debugger would read), then halt. The `lean-naive` build halts without formatting instead.
+#[cfg(not(feature = "lean-naive"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     struct Buf([u8; 128], usize);
