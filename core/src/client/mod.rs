@@ -45,6 +45,10 @@ use crate::buf::Bytes as _;
 use backoff::{Backoff, Rng};
 use channels::{Due, Table};
 use presence::Store;
+
+/// Whether the presence member store is built in (the `presence` feature). Checked as a
+/// constant, so both configurations are type-checked and the unused one is compiled out.
+const PRESENCE: bool = cfg!(feature = "presence");
 use tx::{CONTROL_RESERVE, Tx};
 
 use crate::auth::{Credentials, Signature};
@@ -408,6 +412,8 @@ pub enum ClientError {
     },
     /// The payload declared as JSON is not valid JSON.
     InvalidJson,
+    /// Presence channels need the `presence` feature of this crate.
+    PresenceDisabled,
     /// The transmit buffer is full; `needed` bytes would hold this message.
     BufferFull(BufferTooSmall),
 }
@@ -444,6 +450,9 @@ impl fmt::Display for ClientError {
                 retry_at.as_millis()
             ),
             ClientError::InvalidJson => f.write_str("payload is not valid JSON"),
+            ClientError::PresenceDisabled => {
+                f.write_str("presence channels need the `presence` feature")
+            }
             ClientError::BufferFull(e) => e.fmt(f),
         }
     }
@@ -637,7 +646,8 @@ struct Inner<'a, const CHANNELS: usize, const NAME: usize> {
 impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// A client with its buffers: `rx` bounds the largest frame, `tx` queues outgoing frames
     /// (a few hundred bytes suffice unless the app sends large client events), `presence`
-    /// holds presence members (may be empty). `seed` feeds masks, keys and jitter.
+    /// holds presence members (may be empty; unused without the `presence` feature). `seed`
+    /// feeds masks, keys and jitter.
     pub fn new(
         config: Config<'a>,
         rx: &'a mut [u8],
@@ -1040,6 +1050,9 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         if channel.kind() == ChannelKind::ServerToUser {
             return Err(ClientError::ReservedChannel);
         }
+        if !PRESENCE && channel.kind().is_presence() {
+            return Err(ClientError::PresenceDisabled);
+        }
         if self.inner.channels.find(name).is_some() {
             return Ok(());
         }
@@ -1061,7 +1074,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
             .channels
             .find(name)
             .ok_or(ClientError::UnknownChannel)?;
-        if let Ok(slot) = u8::try_from(i) {
+        if let (true, Ok(slot)) = (PRESENCE, u8::try_from(i)) {
             self.inner.members.clear_channel(slot);
         }
         let Some(s) = self.inner.channels.get_mut(i) else {
@@ -1104,7 +1117,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         let i = inner.check_auth_answer(channel, socket_id)?;
         let slot = inner.channels.get(i).ok_or(ClientError::UnknownChannel)?;
         let name = slot.channel().ok_or(ClientError::UnknownChannel)?;
-        let me = if slot.kind().is_presence() {
+        let me = if PRESENCE && slot.kind().is_presence() {
             let data = channel_data.ok_or(ClientError::BadChannelData)?;
             let v = Value::parse(data).map_err(|_| ClientError::BadChannelData)?;
             let id = v.get("user_id").ok_or(ClientError::BadChannelData)?;
@@ -1384,7 +1397,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                 s.due = Due::Nothing;
                 s.auth_due = false;
             }
-            if let Ok(slot) = u8::try_from(i) {
+            if let (true, Ok(slot)) = (PRESENCE, u8::try_from(i)) {
                 self.members.clear_channel(slot);
             }
         }
@@ -1723,7 +1736,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                     if let Some(s) = self.channels.get_mut(i) {
                         s.state = ChannelState::Subscribed;
                     }
-                    if let (Ok(slot), Some(p)) = (u8::try_from(i), presence) {
+                    if let (true, Ok(slot), Some(p)) = (PRESENCE, u8::try_from(i), presence) {
                         self.load_members(slot, p);
                     }
                 }
@@ -1744,6 +1757,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
             ServerMessage::MemberAdded { channel, member } => {
                 match self
                     .slot_u8(channel)
+                    .filter(|_| PRESENCE)
                     .map(|s| self.members.insert(s, member.id.raw(), member.info.raw()))
                 {
                     Some(Err(StoreFull)) => Event::PresenceOverflow { channel },
@@ -1762,7 +1776,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                 }
             }
             ServerMessage::MemberRemoved { channel, id } => {
-                if let Some(s) = self.slot_u8(channel) {
+                if let (true, Some(s)) = (PRESENCE, self.slot_u8(channel)) {
                     self.members.remove(s, id.raw());
                 }
                 Event::MemberRemoved {

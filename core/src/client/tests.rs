@@ -782,6 +782,7 @@ fn connect_timeout_and_handshake_failures() {
     assert_eq!(r.c.state(), State::Disconnected);
 }
 
+#[cfg(feature = "presence")]
 #[test]
 fn presence_members_and_reset_on_resubscribe() {
     let mut r = Rig::new();
@@ -830,6 +831,38 @@ fn presence_members_and_reset_on_resubscribe() {
     r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-room","data":"{\"presence\":{\"count\":1,\"ids\":[\"me1\"],\"hash\":{\"me1\":null}}}"}"#);
     r.pump();
     assert_eq!(r.c.member_count("presence-room"), 1);
+}
+
+/// Without the `presence` feature: presence channels are refused up front, and member events
+/// a server sends anyway pass through as events without being recorded.
+#[cfg(not(feature = "presence"))]
+#[test]
+fn presence_needs_the_feature() {
+    let mut r = Rig::new();
+    assert_eq!(
+        r.c.subscribe("presence-room"),
+        Err(ClientError::PresenceDisabled)
+    );
+    assert_eq!(r.c.channel_state("presence-room"), None);
+    r.c.subscribe("private-c").unwrap();
+    r.connected("1.1");
+    r.take();
+    r.c.provide_auth("private-c", "1.1", "k:s", None).unwrap();
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"private-c","data":"{\"presence\":{\"count\":1,\"ids\":[\"u1\"],\"hash\":{\"u1\":null}}}"}"#);
+    r.s.text(r#"{"event":"pusher_internal:member_added","channel":"private-c","data":"{\"user_id\":\"u3\",\"user_info\":{\"n\":3}}"}"#);
+    r.pump();
+    assert_eq!(
+        r.take(),
+        [
+            "subscribed private-c",
+            r#"member+ private-c u3 {"n":3} true"#
+        ]
+    );
+    assert_eq!(r.c.member_count("private-c"), 0);
+    assert_eq!(r.c.members("private-c").count(), 0);
+    r.s.text(r#"{"event":"pusher_internal:member_removed","channel":"private-c","data":"{\"user_id\":\"u3\"}"}"#);
+    r.pump();
+    assert_eq!(r.take(), ["member- private-c u3"]);
 }
 
 #[test]
