@@ -45,10 +45,6 @@ use crate::buf::Bytes as _;
 use backoff::{Backoff, Rng};
 use channels::{Due, Table};
 use presence::Store;
-
-/// Whether the presence member store is built in (the `presence` feature). Checked as a
-/// constant, so both configurations are type-checked and the unused one is compiled out.
-const PRESENCE: bool = cfg!(feature = "presence");
 use tx::{CONTROL_RESERVE, Tx};
 
 use crate::auth::{Credentials, Signature};
@@ -64,6 +60,10 @@ use crate::wire::ws::{self, CloseFrame, Opcode, Reader, Role, WsError};
 
 /// Longest socket id kept (two 64-bit numbers and a dot fit).
 pub const MAX_SOCKET_ID: usize = 48;
+
+/// Whether the presence member store is built in (the `presence` feature). Checked as a
+/// constant, so both configurations are type-checked and the unused one is compiled out.
+const PRESENCE: bool = cfg!(feature = "presence");
 
 /// Connection settings. [`Config::new`] gives pusher-js's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1074,7 +1074,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
             .channels
             .find(name)
             .ok_or(ClientError::UnknownChannel)?;
-        if let (true, Ok(slot)) = (PRESENCE, u8::try_from(i)) {
+        if PRESENCE && let Ok(slot) = u8::try_from(i) {
             self.inner.members.clear_channel(slot);
         }
         let Some(s) = self.inner.channels.get_mut(i) else {
@@ -1397,7 +1397,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                 s.due = Due::Nothing;
                 s.auth_due = false;
             }
-            if let (true, Ok(slot)) = (PRESENCE, u8::try_from(i)) {
+            if PRESENCE && let Ok(slot) = u8::try_from(i) {
                 self.members.clear_channel(slot);
             }
         }
@@ -1736,7 +1736,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                     if let Some(s) = self.channels.get_mut(i) {
                         s.state = ChannelState::Subscribed;
                     }
-                    if let (true, Ok(slot), Some(p)) = (PRESENCE, u8::try_from(i), presence) {
+                    if PRESENCE && let (Ok(slot), Some(p)) = (u8::try_from(i), presence) {
                         self.load_members(slot, p);
                     }
                 }
@@ -1776,7 +1776,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                 }
             }
             ServerMessage::MemberRemoved { channel, id } => {
-                if let (true, Some(s)) = (PRESENCE, self.slot_u8(channel)) {
+                if PRESENCE && let Some(s) = self.slot_u8(channel) {
                     self.members.remove(s, id.raw());
                 }
                 Event::MemberRemoved {
