@@ -36,6 +36,15 @@ fn unescaped<'a: 'b, 'b>(v: &Value<'a>, key: &str, buf: &'b mut [u8]) -> &'b str
     }
 }
 
+/// The cases of one vector group (none when the group is missing).
+fn cases<'a>(all: &Value<'a>, group: &str) -> impl Iterator<Item = Value<'a>> {
+    all.get(group)
+        .and_then(|g| g.array())
+        .into_iter()
+        .flatten()
+        .flatten()
+}
+
 fn check(ok: bool, what: &str) {
     if !ok {
         hprintln!("FAIL {}", what);
@@ -49,13 +58,7 @@ fn vectors() -> usize {
     let mut out = [0u8; 256];
     let mut data_buf = [0u8; 256];
     for group in ["channel_auth", "presence_auth"] {
-        for case in all
-            .get(group)
-            .and_then(|g| g.array())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
+        for case in cases(&all, group) {
             let creds = Credentials::new(text(&case, "key"), text(&case, "secret"));
             let data = if group == "presence_auth" {
                 Some(unescaped(&case, "channel_data", &mut data_buf))
@@ -73,13 +76,7 @@ fn vectors() -> usize {
             checked += 1;
         }
     }
-    for case in all
-        .get("user_auth")
-        .and_then(|g| g.array())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
+    for case in cases(&all, "user_auth") {
         let creds = Credentials::new(text(&case, "key"), text(&case, "secret"));
         let user = unescaped(&case, "user_data", &mut data_buf);
         let socket = SocketId::new(text(&case, "socket_id")).unwrap_or_else(|_| panic!("socket"));
@@ -89,13 +86,7 @@ fn vectors() -> usize {
         );
         checked += 1;
     }
-    for case in all
-        .get("shared_secret")
-        .and_then(|g| g.array())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
+    for case in cases(&all, "shared_secret") {
         let hex = text(&case, "master_key_hex").as_bytes();
         let mut key = [0u8; 32];
         for (i, k) in key.iter_mut().enumerate() {
@@ -117,13 +108,7 @@ fn vectors() -> usize {
         checked += 1;
     }
     let mut body_buf = [0u8; 256];
-    for case in all
-        .get("rest_signature")
-        .and_then(|g| g.array())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
+    for case in cases(&all, "rest_signature") {
         let sts = unescaped(&case, "string_to_sign", &mut data_buf);
         let mut lines = sts.splitn(3, '\n');
         let (method, path, query) = (
@@ -165,13 +150,7 @@ fn vectors() -> usize {
         );
         checked += 1;
     }
-    for case in all
-        .get("webhook")
-        .and_then(|g| g.array())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
+    for case in cases(&all, "webhook") {
         let creds = Credentials::new(text(&case, "key"), text(&case, "secret"));
         let body = unescaped(&case, "body", &mut body_buf);
         let ok = webhook::verify(
