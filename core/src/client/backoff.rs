@@ -54,12 +54,28 @@ impl Rng {
 
 /// Exponential backoff with full jitter: the n-th retry waits a uniform time in
 /// `0..=min(cap, base * 2^n)`.
+///
+/// A close that asks for an immediate retry (4200-4299, 4000, a pong timeout) gets one: the
+/// next immediate retry before [`Backoff::reset`] (a stable connection, or the app's
+/// `connect`) waits like any other, so a server that refuses every connection is not hammered.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Backoff {
     attempt: u32,
+    immediate_spent: bool,
 }
 
 impl Backoff {
+    /// The delay for a retry the server asked to be immediate: zero the first time, then
+    /// [`Backoff::next_delay`]. Counts as an attempt either way.
+    pub(crate) fn immediate(&mut self, base: Duration, cap: Duration, rng: &mut Rng) -> Duration {
+        if self.immediate_spent {
+            return self.next_delay(base, cap, rng);
+        }
+        self.immediate_spent = true;
+        self.attempt = self.attempt.saturating_add(1);
+        Duration::ZERO
+    }
+
     pub(crate) fn next_delay(&mut self, base: Duration, cap: Duration, rng: &mut Rng) -> Duration {
         let ceiling = base
             .as_millis()
@@ -77,6 +93,7 @@ impl Backoff {
 
     pub(crate) fn reset(&mut self) {
         self.attempt = 0;
+        self.immediate_spent = false;
     }
 }
 
@@ -111,6 +128,27 @@ mod tests {
         for _ in 0..200 {
             assert!(b.next_delay(base, cap, &mut rng) <= cap);
         }
+    }
+
+    #[test]
+    fn an_immediate_retry_is_immediate_once_until_reset() {
+        let mut rng = Rng::new(9);
+        let mut b = Backoff::default();
+        let (base, cap) = (Duration::from_millis(1000), Duration::from_secs(30));
+        assert_eq!(b.immediate(base, cap, &mut rng), Duration::ZERO);
+        // The next ones back off, with the attempt counted by the first.
+        let mut total = 0;
+        for n in 1..12u32 {
+            let d = b.immediate(base, cap, &mut rng).as_millis();
+            assert!(d <= (1000u64 << n).min(30_000), "attempt {n}: {d}");
+            total += d;
+        }
+        assert!(
+            total >= 30_000,
+            "eleven backed-off retries took only {total} ms"
+        );
+        b.reset();
+        assert_eq!(b.immediate(base, cap, &mut rng), Duration::ZERO);
     }
 
     #[test]

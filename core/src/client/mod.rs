@@ -19,7 +19,10 @@
 //!   byte resets it; on expiry a `pusher:ping` goes out and a pong (or anything) must come
 //!   within the pong timeout, else the connection is dropped and redialed at once.
 //! * Reconnects follow the close code ([`retry_for`]); backoff is exponential with full jitter
-//!   from the caller's seed and is reset after a stable connection.
+//!   from the caller's seed and is reset after a stable connection (or by `connect`).
+//!   A retry the server asks to be immediate (4000, 4200-4299, and a pong timeout) is
+//!   immediate once: until the backoff is reset, the next one backs off like a lost
+//!   transport, whether the close came during the handshake or after it.
 //! * Subscriptions are kept across reconnects; protected channels are re-authorized for every
 //!   new socket id ([`Event::AuthRequired`] carries it, and stale answers are refused).
 //!
@@ -163,13 +166,13 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Retry {
-    /// 4001-4099 and 4300-4399: do not reconnect; the app must change something.
+    /// 4001-4099 and 4300 up: do not reconnect; the app must change something.
     Never,
     /// 4100-4199, standard codes and transport loss: reconnect after a backoff.
     Backoff,
-    /// 4200-4299: reconnect at once.
+    /// 4200-4299: reconnect at once (once; repeated, it backs off).
     Now,
-    /// 4000: reconnect at once over TLS.
+    /// 4000: reconnect at once over TLS (once; repeated, it backs off).
     Tls,
 }
 
@@ -180,7 +183,8 @@ pub fn retry_for(code: u16) -> Retry {
         4001..=4099 => Retry::Never,
         4100..=4199 => Retry::Backoff,
         4200..=4299 => Retry::Now,
-        4300..=4399 => Retry::Never,
+        // pusher-js refuses every code from 4300 up.
+        4300.. => Retry::Never,
         _ => Retry::Backoff,
     }
 }
@@ -1455,19 +1459,16 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
             self.socket_id_len = 0;
         }
         let mut retry = retry;
+        let (base, cap) = (self.config.backoff_base, self.config.backoff_cap);
         let delay = match retry {
             Retry::Never => None,
-            Retry::Now => Some(Duration::ZERO),
+            Retry::Now => Some(self.backoff.immediate(base, cap, &mut self.rng)),
             Retry::Tls => {
                 self.use_tls = true;
-                Some(Duration::ZERO)
+                Some(self.backoff.immediate(base, cap, &mut self.rng))
             }
             Retry::Backoff => {
-                let d = self.backoff.next_delay(
-                    self.config.backoff_base,
-                    self.config.backoff_cap,
-                    &mut self.rng,
-                );
+                let d = self.backoff.next_delay(base, cap, &mut self.rng);
                 Some(if matches!(problem, Problem::Closed(4100..=4199)) {
                     d.max(Duration::from_secs(1))
                 } else {
@@ -1489,14 +1490,6 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
             self.unavailable_at = None;
             self.set_state(State::Failed);
             return;
-        }
-        if retry == Retry::Now && was_connected {
-            // Count immediate retries too, so a server that keeps closing is backed off.
-            self.backoff.next_delay(
-                self.config.backoff_base,
-                self.config.backoff_cap,
-                &mut self.rng,
-            );
         }
         let ms = delay.map_or(u32::MAX, |d| {
             u32::try_from(d.as_millis()).unwrap_or(u32::MAX - 1)

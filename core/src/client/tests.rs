@@ -728,6 +728,118 @@ fn backoff_grows_with_jitter_and_resets_after_a_stable_connection() {
     assert!(d <= 1000, "reset backoff: {d}");
 }
 
+/// How a refusing server closes each new connection.
+#[derive(Clone, Copy, Debug)]
+enum Refusal {
+    /// `pusher:error` 4200 instead of `connection_established` (soketi while shutting down).
+    ErrorInHandshake,
+    /// A close frame right after the upgrade.
+    CloseAfterUpgrade,
+    /// `connection_established`, a subscription, then a close frame.
+    CloseAfterEstablished,
+}
+
+/// Runs the client for `until` ms against a server that refuses every connection with
+/// `code`; returns the number of connection attempts.
+fn attempts_against(refusal: Refusal, code: u16, until: u64) -> usize {
+    let mut r = Rig::new();
+    r.c.subscribe("public").unwrap();
+    r.c.connect(ms(0));
+    r.pump();
+    let mut opens = 0;
+    loop {
+        let actions = r.take_actions();
+        for a in &actions {
+            match a {
+                Action::Open { .. } => {
+                    opens += 1;
+                    assert!(opens < 1000, "{refusal:?} {code}: hot loop at {} ms", r.now);
+                    r.take();
+                    r.accept();
+                    match refusal {
+                        Refusal::ErrorInHandshake => r.s.text(&format!(
+                            r#"{{"event":"pusher:error","data":{{"code":{code},"message":"go away"}}}}"#
+                        )),
+                        Refusal::CloseAfterUpgrade => r.s.close(code),
+                        Refusal::CloseAfterEstablished => {
+                            r.s.established("1.1", 120);
+                            r.pump();
+                            r.s.close(code);
+                        }
+                    }
+                    r.pump();
+                }
+                Action::Close => r.closed(),
+            }
+        }
+        if !actions.is_empty() {
+            continue;
+        }
+        match r.c.poll_timeout() {
+            Some(t) if t.as_millis() <= until => r.advance(t.as_millis().max(r.now)),
+            _ => return opens,
+        }
+    }
+}
+
+#[test]
+fn a_server_that_keeps_refusing_with_an_immediate_code_is_backed_off() {
+    // 1 immediate retry, then jittered exponential backoff from 1 s: a handful in 10 s.
+    for refusal in [
+        Refusal::ErrorInHandshake,
+        Refusal::CloseAfterUpgrade,
+        Refusal::CloseAfterEstablished,
+    ] {
+        for code in [4200, 4299, 4000] {
+            let n = attempts_against(refusal, code, 10_000);
+            std::println!("{refusal:?} {code}: {n} attempts in 10 s");
+            assert!(
+                (2..=8).contains(&n),
+                "{refusal:?} {code}: {n} attempts in 10 s"
+            );
+        }
+    }
+    // Over ten minutes the cap (30 s) bounds it: at most 10 + 600 / 15 on average.
+    let n = attempts_against(Refusal::CloseAfterEstablished, 4200, 600_000);
+    assert!(n <= 60, "{n} attempts in 10 min");
+}
+
+#[test]
+fn an_immediate_retry_after_a_stable_connection_is_immediate_again() {
+    let mut r = Rig::new();
+    for round in 0..3 {
+        if round == 0 {
+            r.connected("1.1");
+        } else {
+            assert_eq!(
+                r.take_actions(),
+                [Action::Open { tls: false }],
+                "round {round}"
+            );
+            r.accept();
+            r.s.established("1.1", 120);
+            r.pump();
+        }
+        // Stable for 30 s (the pings are answered).
+        for t in (20_000..=30_000).step_by(10_000) {
+            r.advance(r.now + t - 10_000);
+            r.s.text(r#"{"event":"pusher:pong","data":{}}"#);
+            r.pump();
+        }
+        r.advance(r.now + 1);
+        r.take();
+        r.s.close(4200);
+        r.pump();
+        assert!(
+            r.take()
+                .contains(&"disconnected Closed(4200) Now Some(0)".to_string()),
+            "round {round}"
+        );
+        r.take_actions();
+        r.closed();
+    }
+}
+
 #[test]
 fn max_attempts_gives_up() {
     let mut r = Rig::with(|c| c.max_attempts = Some(3));
