@@ -115,7 +115,11 @@ fuzz_target!(|data: &[u8]| {
                 let _ = c.signin_locally(&creds, r#"{"id":"1"}"#);
             }
             14 => {
-                let _ = c.auth_failed(CHANNELS[usize::from(arg) % CHANNELS.len()], "1.1");
+                let _ = c.auth_failed(
+                    CHANNELS[usize::from(arg) % CHANNELS.len()],
+                    "1.1",
+                    Some(401),
+                );
             }
             15 => {
                 // A well-formed channel event: must not vanish.

@@ -284,14 +284,14 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
                     }
                     Err(e) => {
                         debug!("auth refused:", e);
-                        self.client.auth_failed(channel, socket)
+                        self.client.auth_failed(channel, socket, None)
                     }
                 };
                 if let Err(e) = answer {
                     // Stale socket id (reconnected meanwhile) or no room: the client
                     // asks again when it can.
                     debug!("auth answer not taken:", e);
-                    let _ = self.client.auth_failed(channel, socket);
+                    let _ = self.client.auth_failed(channel, socket, None);
                 }
             }
             Owed::Signin => {

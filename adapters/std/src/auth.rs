@@ -56,11 +56,15 @@ fn failure(status: Option<u16>, message: impl Into<String>) -> AuthFailure {
 }
 
 /// Something that signs subscriptions (and optionally sign-ins) for a socket.
-pub trait Authorizer {
+///
+/// The client asks it on worker threads, so that a slow endpoint never holds up the
+/// connection: it is shared (`&self`, `Send + Sync`) and may be asked for several channels
+/// at once.
+pub trait Authorizer: Send + Sync + 'static {
     /// Authorizes `socket_id` on `channel`.
-    fn authorize(&mut self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure>;
+    fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure>;
     /// Signs in `socket_id`.
-    fn authenticate_user(&mut self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
+    fn authenticate_user(&self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
         let _ = socket_id;
         Err(failure(None, "this authorizer does not sign users in"))
     }
@@ -90,7 +94,7 @@ impl LocalSigner {
 }
 
 impl Authorizer for LocalSigner {
-    fn authorize(&mut self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
+    fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
         let creds = Credentials::new(&self.key, &self.secret);
         let name =
             ChannelName::with_max_len(channel, 200).map_err(|e| failure(None, e.to_string()))?;
@@ -114,7 +118,7 @@ impl Authorizer for LocalSigner {
         })
     }
 
-    fn authenticate_user(&mut self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
+    fn authenticate_user(&self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
         let creds = Credentials::new(&self.key, &self.secret);
         let socket = SocketId::new(socket_id).map_err(|e| failure(None, e.to_string()))?;
         let user_data = self
@@ -135,10 +139,11 @@ impl Authorizer for LocalSigner {
 /// Answers from a closure.
 pub struct CallbackAuthorizer<F>(pub F);
 
-impl<F: FnMut(&str, &str) -> Result<ChannelAuth, AuthFailure>> Authorizer
-    for CallbackAuthorizer<F>
+impl<F> Authorizer for CallbackAuthorizer<F>
+where
+    F: Fn(&str, &str) -> Result<ChannelAuth, AuthFailure> + Send + Sync + 'static,
 {
-    fn authorize(&mut self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
+    fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
         (self.0)(socket_id, channel)
     }
 }
@@ -261,7 +266,7 @@ fn string_field(v: &Value<'_>, name: &str) -> Option<String> {
 }
 
 impl Authorizer for HttpAuthorizer {
-    fn authorize(&mut self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
+    fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
         let body = self.post(
             &self.endpoint,
             &self.path,
@@ -276,7 +281,7 @@ impl Authorizer for HttpAuthorizer {
         })
     }
 
-    fn authenticate_user(&mut self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
+    fn authenticate_user(&self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
         let (ep, path) = self
             .user_endpoint
             .clone()
@@ -312,7 +317,7 @@ mod tests {
 
     #[test]
     fn local_signer_matches_the_docs_vector() {
-        let mut s = LocalSigner::new("278d425bdf160c739803", "7ad3773142a6692b25b8");
+        let s = LocalSigner::new("278d425bdf160c739803", "7ad3773142a6692b25b8");
         let a = s.authorize("1234.1234", "private-foobar").unwrap();
         assert_eq!(
             a.auth,

@@ -132,8 +132,30 @@ pub fn request(
     req.push_str("\r\n");
     let mut bytes = req.into_bytes();
     bytes.extend_from_slice(body);
-    conn.write_all(&bytes)?;
-    conn.flush()?;
+    let deadline = std::time::Instant::now() + timeout;
+    let timed_out = |what: &str| {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "{} did not {what} within {} ms",
+                host_header(ep),
+                timeout.as_millis()
+            ),
+        )
+    };
+    let late = |e: io::Error, what: &str| {
+        if matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
+            timed_out(what)
+        } else {
+            e
+        }
+    };
+    conn.write_all(&bytes)
+        .and_then(|()| conn.flush())
+        .map_err(|e| late(e, "take the request"))?;
     let mut raw = Vec::new();
     loop {
         let mut chunk = [0u8; 4096];
@@ -142,7 +164,11 @@ pub fn request(
             Ok(n) => raw.extend_from_slice(&chunk[..n]),
             // rustls reports a peer that closed without close_notify this way.
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(e),
+            Err(e) => return Err(late(e, "answer")),
+        }
+        if std::time::Instant::now() > deadline {
+            // A server that trickles bytes: the timeout bounds the whole response.
+            return Err(timed_out("finish its answer"));
         }
         if let Some(done) = complete(&raw, false)? {
             return Ok(done);

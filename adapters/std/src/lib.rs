@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod auth_work;
 pub mod driver;
 mod http;
 pub mod net;

@@ -1,15 +1,18 @@
 //! A friendly client in the spirit of pusher-js: subscribe, bind handlers to events per
 //! channel or globally, watch connection states. Auth requests are answered by the
-//! configured [`Authorizer`]. Everything runs on the caller's thread inside
-//! [`Pusher::run_for`] / [`Pusher::run_until`].
+//! configured [`Authorizer`] on worker threads (so a slow auth endpoint never holds up the
+//! connection). Everything else runs on the caller's thread inside [`Pusher::run_for`] /
+//! [`Pusher::run_until`].
 
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pusher_core::client::{Client, ClientError, Config, Event, State};
 use pusher_core::wire::message::Payload;
 
-use crate::auth::Authorizer;
+use crate::auth::{AuthFailure, Authorizer};
+use crate::auth_work::{Answer, AuthWork, Request, Settled};
 use crate::driver::Driver;
 use crate::net::NetConnector;
 
@@ -60,6 +63,9 @@ pub struct Options {
     pub ca_pem: Option<Vec<u8>>,
     /// Randomness for masks, keys and jitter (defaults to the clock and process id).
     pub seed: u64,
+    /// How long the authorizer may take for one channel (then the channel gets a
+    /// subscription error, and the next reconnect asks again).
+    pub auth_timeout: Duration,
 }
 
 impl Options {
@@ -82,6 +88,7 @@ impl Options {
             tls,
             ca_pem: None,
             seed,
+            auth_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -96,17 +103,12 @@ type ErrorHandler<'a> = Box<dyn FnMut(&str) + 'a>;
 /// The client.
 pub struct Pusher<'a> {
     driver: Driver<'a, NetConnector, CHANNELS, NAME>,
-    authorizer: Option<Box<dyn Authorizer + 'a>>,
+    authorizer: Option<Arc<dyn Authorizer>>,
+    auth: AuthWork,
     handlers: Vec<(Option<String>, Option<String>, Handler<'a>)>,
     state_handlers: Vec<StateHandler<'a>>,
     error_handlers: Vec<ErrorHandler<'a>>,
     host_header: String,
-}
-
-/// Work owed after an event's borrow ends.
-enum Owed {
-    Auth { channel: String, socket_id: String },
-    Signin { socket_id: String },
 }
 
 impl<'a> Pusher<'a> {
@@ -142,6 +144,7 @@ impl<'a> Pusher<'a> {
         Ok(Pusher {
             driver: Driver::new(client, connector),
             authorizer: None,
+            auth: AuthWork::new(options.auth_timeout),
             handlers: Vec::new(),
             state_handlers: Vec::new(),
             error_handlers: Vec::new(),
@@ -150,8 +153,8 @@ impl<'a> Pusher<'a> {
     }
 
     /// Who answers auth requests for private and presence channels (and sign-ins).
-    pub fn set_authorizer(&mut self, authorizer: impl Authorizer + 'a) {
-        self.authorizer = Some(Box::new(authorizer));
+    pub fn set_authorizer(&mut self, authorizer: impl Authorizer) {
+        self.authorizer = Some(Arc::new(authorizer));
     }
 
     /// The `Host` the client connects to.
@@ -245,6 +248,7 @@ impl<'a> Pusher<'a> {
     pub fn run_until(&mut self, mut done: impl FnMut(&mut Self) -> bool, limit: Duration) -> bool {
         let end = Instant::now() + limit;
         loop {
+            self.settle_auth();
             self.dispatch();
             if done(self) {
                 return true;
@@ -253,7 +257,43 @@ impl<'a> Pusher<'a> {
             if left.is_zero() {
                 return false;
             }
-            self.driver.step(left.min(Duration::from_millis(100)));
+            // While an auth answer is awaited, look for it every few milliseconds (the
+            // socket read cannot be woken by the worker thread).
+            let slice = if self.auth.busy() {
+                Duration::from_millis(5)
+            } else {
+                Duration::from_millis(100)
+            };
+            self.driver.step(left.min(slice));
+        }
+    }
+
+    /// Hands every auth answer (or timeout) that came in to the client.
+    fn settle_auth(&mut self) {
+        while let Some(Settled { request, answer }) = self.auth.next_settled() {
+            match request {
+                Request::Channel { channel, socket_id } => {
+                    let answer = match answer {
+                        Some(Answer::Channel(a)) => a,
+                        _ => Err(self.auth.timed_out()),
+                    };
+                    self.answer_auth(&channel, &socket_id, answer);
+                }
+                Request::Signin { socket_id } => {
+                    let answer = match answer {
+                        Some(Answer::Signin(a)) => a,
+                        _ => Err(self.auth.timed_out()),
+                    };
+                    self.answer_signin(&socket_id, answer);
+                }
+            }
+        }
+    }
+
+    fn report(&mut self, text: &str) {
+        log::warn!("{text}");
+        for h in &mut self.error_handlers {
+            h(text);
         }
     }
 
@@ -270,11 +310,11 @@ impl<'a> Pusher<'a> {
                     }
                     None
                 }
-                Event::AuthRequired { channel, socket_id } => Some(Owed::Auth {
+                Event::AuthRequired { channel, socket_id } => Some(Request::Channel {
                     channel: channel.to_owned(),
                     socket_id: socket_id.to_owned(),
                 }),
-                Event::SigninRequired { socket_id } => Some(Owed::Signin {
+                Event::SigninRequired { socket_id } => Some(Request::Signin {
                     socket_id: socket_id.to_owned(),
                 }),
                 Event::Message {
@@ -341,16 +381,19 @@ impl<'a> Pusher<'a> {
                         Event::Error { code, message } => {
                             Some(format!("pusher:error {code:?}: {}", message.raw()))
                         }
-                        Event::SubscriptionError { channel, status } => {
-                            Some(format!("subscription error on {channel}: {status:?}"))
-                        }
+                        Event::SubscriptionError { channel, status } => Some(match status {
+                            Some(s) => format!("subscription to {channel} failed (status {s})"),
+                            None => format!("subscription to {channel} failed"),
+                        }),
                         Event::Disconnected {
-                            problem,
-                            retry,
-                            retry_in,
-                        } => Some(format!(
-                            "disconnected: {problem} (retry {retry:?} in {retry_in:?})"
-                        )),
+                            problem, retry_in, ..
+                        } => Some(match retry_in {
+                            Some(d) => format!(
+                                "disconnected: {problem}; reconnecting in {} ms",
+                                d.as_millis()
+                            ),
+                            None => format!("disconnected: {problem}; not reconnecting"),
+                        }),
                         Event::Malformed(e) => Some(format!("malformed message: {e}")),
                         Event::GaveUp => Some("gave up reconnecting".to_owned()),
                         Event::PresenceOverflow { channel } => {
@@ -359,55 +402,70 @@ impl<'a> Pusher<'a> {
                         _ => None,
                     };
                     if let Some(t) = text {
-                        log::warn!("{t}");
-                        for h in &mut self.error_handlers {
-                            h(&t);
-                        }
+                        self.report(&t);
                     }
                     None
                 }
             };
-            match owed {
-                None => {}
-                Some(Owed::Auth { channel, socket_id }) => self.answer_auth(&channel, &socket_id),
-                Some(Owed::Signin { socket_id }) => self.answer_signin(&socket_id),
+            if let Some(request) = owed {
+                self.ask(request);
             }
         }
     }
 
-    fn answer_auth(&mut self, channel: &str, socket_id: &str) {
-        let answer = match self.authorizer.as_mut() {
-            Some(a) => a.authorize(socket_id, channel),
-            None => Err(crate::auth::AuthFailure {
-                status: None,
-                message: "no authorizer configured".into(),
-            }),
-        };
-        let result = match answer {
-            Ok(a) => self.driver.client().provide_auth(
-                channel,
-                socket_id,
-                &a.auth,
-                a.channel_data.as_deref(),
-            ),
-            Err(e) => {
-                log::warn!("auth for {channel}: {e}");
-                for h in &mut self.error_handlers {
-                    h(&e.to_string());
+    /// Starts an auth request on a worker thread (or fails it at once without an authorizer).
+    fn ask(&mut self, request: Request) {
+        match (&self.authorizer, request) {
+            (Some(a), request) => self.auth.ask(a, request),
+            (None, Request::Channel { channel, socket_id }) => {
+                let none = AuthFailure {
+                    status: None,
+                    message: "no authorizer configured".into(),
+                };
+                self.answer_auth(&channel, &socket_id, Err(none));
+            }
+            (None, Request::Signin { .. }) => {
+                self.report("sign-in asked for, but no authorizer is configured");
+            }
+        }
+    }
+
+    fn answer_auth(
+        &mut self,
+        channel: &str,
+        socket_id: &str,
+        answer: Result<crate::auth::ChannelAuth, AuthFailure>,
+    ) {
+        let client = self.driver.client();
+        if client.socket_id() != Some(socket_id) {
+            // Reconnected meanwhile: the new connection asks again.
+            log::debug!("auth answer for {channel} is for an earlier connection");
+            return;
+        }
+        let failure = match answer {
+            Ok(a) => {
+                match client.provide_auth(channel, socket_id, &a.auth, a.channel_data.as_deref()) {
+                    Ok(()) => return,
+                    Err(e) => AuthFailure {
+                        status: None,
+                        message: format!("the authorizer's answer cannot be used: {e}"),
+                    },
                 }
-                self.driver.client().auth_failed(channel, socket_id)
             }
+            Err(e) => e,
         };
-        if let Err(e) = result {
-            log::warn!("auth answer for {channel} not used: {e}");
+        let status = failure.status;
+        self.report(&format!("auth for {channel}: {failure}"));
+        if let Err(e) = self.driver.client().auth_failed(channel, socket_id, status) {
+            log::debug!("auth failure for {channel} not taken: {e}");
         }
     }
 
-    fn answer_signin(&mut self, socket_id: &str) {
-        let answer = match self.authorizer.as_mut() {
-            Some(a) => a.authenticate_user(socket_id),
-            None => return,
-        };
+    fn answer_signin(
+        &mut self,
+        socket_id: &str,
+        answer: Result<crate::auth::UserAuth, AuthFailure>,
+    ) {
         match answer {
             Ok(u) => {
                 if let Err(e) =
@@ -415,10 +473,10 @@ impl<'a> Pusher<'a> {
                         .client()
                         .provide_user_auth(socket_id, &u.auth, &u.user_data)
                 {
-                    log::warn!("sign-in answer not used: {e}");
+                    self.report(&format!("sign-in answer not used: {e}"));
                 }
             }
-            Err(e) => log::warn!("sign-in: {e}"),
+            Err(e) => self.report(&format!("sign-in: {e}")),
         }
     }
 }

@@ -40,6 +40,8 @@ pub(crate) struct Slot<const NAME: usize> {
     pub(crate) auth_due: bool,
     /// A `SubscriptionError` event for an auth failure is owed to the app.
     pub(crate) error_due: bool,
+    /// The auth endpoint's HTTP status for that event (0: none).
+    pub(crate) error_status: u16,
     /// The client subscribed it itself (the `#server-to-user-` channel).
     pub(crate) internal: bool,
 }
@@ -53,6 +55,7 @@ impl<const NAME: usize> Slot<NAME> {
         due: Due::Nothing,
         auth_due: false,
         error_due: false,
+        error_status: 0,
         internal: false,
     };
 

@@ -279,7 +279,7 @@ pub enum Event<'a> {
         channel: &'a str,
     },
     /// A subscription failed: the server refused it, or the app reported an auth failure
-    /// (then `status` is `None`).
+    /// (with the auth endpoint's HTTP status, if it answered).
     SubscriptionError {
         /// The channel.
         channel: &'a str,
@@ -974,10 +974,14 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
             return Some(Event::AuthRequired { channel, socket_id });
         }
         if let Some(i) = self.inner.channels.take_flag(|s| &mut s.error_due) {
-            let channel = self.inner.channels.get(i).map_or("", |s| s.name());
+            let (channel, status) = self
+                .inner
+                .channels
+                .get(i)
+                .map_or(("", 0), |s| (s.name(), s.error_status));
             return Some(Event::SubscriptionError {
                 channel,
-                status: None,
+                status: (status != 0).then_some(status),
             });
         }
         if self.inner.signin == Signin::Due && self.inner.phase == Phase::Established {
@@ -1173,13 +1177,21 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         self.send_subscription(channel, sid, token, channel_data)
     }
 
-    /// Answers [`Event::AuthRequired`] with a failure (the auth endpoint refused or failed).
-    /// The channel is retried after the next reconnect.
-    pub fn auth_failed(&mut self, channel: &str, socket_id: &str) -> Result<(), ClientError> {
+    /// Answers [`Event::AuthRequired`] with a failure (the auth endpoint refused, failed or
+    /// timed out; `status` is its HTTP status, if it answered). The app gets an
+    /// [`Event::SubscriptionError`] with that status; the channel is retried after the next
+    /// reconnect.
+    pub fn auth_failed(
+        &mut self,
+        channel: &str,
+        socket_id: &str,
+        status: Option<u16>,
+    ) -> Result<(), ClientError> {
         let i = self.inner.check_auth_answer(channel, socket_id)?;
         if let Some(s) = self.inner.channels.get_mut(i) {
             s.state = ChannelState::Failed;
             s.error_due = true;
+            s.error_status = status.unwrap_or(0);
         }
         Ok(())
     }

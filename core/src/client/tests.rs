@@ -408,10 +408,10 @@ fn auth_failure_and_server_rejection_are_per_channel_events() {
     r.c.subscribe("private-b").unwrap();
     r.connected("3.4");
     r.take();
-    r.c.auth_failed("private-a", "3.4").unwrap();
+    r.c.auth_failed("private-a", "3.4", Some(403)).unwrap();
     assert_eq!(r.c.channel_state("private-a"), Some(ChannelState::Failed));
     r.pump();
-    assert_eq!(r.take(), ["subscription error private-a None"]);
+    assert_eq!(r.take(), ["subscription error private-a Some(403)"]);
     r.c.provide_auth("private-b", "3.4", "k:bad", None).unwrap();
     r.pump();
     r.s.text(r#"{"event":"pusher:subscription_error","channel":"private-b","data":{"type":"AuthError","error":"no","status":401}}"#);
