@@ -445,7 +445,7 @@ pub fn write_batch_body(out: &mut [u8], events: &[BatchEvent<'_>]) -> Result<usi
 pub enum ResponseError {
     /// Not an HTTP/1.x response head.
     Malformed,
-    /// More headers than [`crate::wire::handshake::MAX_HEADERS`].
+    /// More headers than [`crate::wire::http::MAX_HEADERS`].
     TooManyHeaders,
     /// A chunked body with a bad chunk size or framing.
     BadChunk,
@@ -489,12 +489,12 @@ pub struct Response<'a> {
 /// Parses a response from the bytes received so far; `eof` says the connection has ended (a
 /// body without a length runs to the end). `Partial` until the whole body is there.
 pub fn parse_response(buf: &[u8], eof: bool) -> Result<Status<Response<'_>>, ResponseError> {
-    use crate::wire::handshake::HandshakeError;
-    let (head, len) = match crate::wire::http::parse(buf) {
+    use crate::wire::http::{self, HttpError};
+    let (head, len) = match http::parse(buf) {
         Ok(Status::Partial) if eof => return Err(ResponseError::Truncated),
         Ok(Status::Partial) => return Ok(Status::Partial),
         Ok(Status::Complete(h, n)) => (h, n),
-        Err(HandshakeError::TooManyHeaders) => return Err(ResponseError::TooManyHeaders),
+        Err(HttpError::TooManyHeaders) => return Err(ResponseError::TooManyHeaders),
         Err(_) => return Err(ResponseError::Malformed),
     };
     let status = head.status().map_err(|_| ResponseError::Malformed)?;

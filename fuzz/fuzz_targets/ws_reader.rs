@@ -5,6 +5,12 @@ use libfuzzer_sys::fuzz_target;
 use pusher_core::wire::ws::{Message, Reader, Role};
 
 fuzz_target!(|data: &[u8]| {
+    // The test script's check of itself: an input that runs out of memory (not a crash)
+    // must fail the fuzz job.
+    #[cfg(plant_oom)]
+    if data.starts_with(&[0xaa; 4]) {
+        std::hint::black_box(vec![1u8; 1 << 30]);
+    }
     let Some((&chunk, rest)) = data.split_first() else {
         return;
     };

@@ -214,7 +214,11 @@ fn a_hanging_auth_endpoint_does_not_hold_up_public_channels() {
         ))
     });
     let seen = events.clone();
-    p.on_error(move |e| seen.lock().unwrap().push((Instant::now(), format!("error {e}"))));
+    p.on_error(move |e| {
+        seen.lock()
+            .unwrap()
+            .push((Instant::now(), format!("error {e}")))
+    });
     // The private channel first, so its auth request is asked before the public subscribe.
     p.subscribe("private-a").unwrap();
     p.subscribe("private-b").unwrap();
@@ -231,7 +235,10 @@ fn a_hanging_auth_endpoint_does_not_hold_up_public_channels() {
     let took = start.elapsed();
     println!("public channel subscribed after {} ms", took.as_millis());
     assert!(subscribed, "public channel never subscribed");
-    assert!(took < Duration::from_secs(1), "public channel waited {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "public channel waited {took:?}"
+    );
     // Both auth requests were asked at once, and each times out on its own.
     p.run_for(Duration::from_secs(2));
     assert_eq!(asked.load(Ordering::Relaxed), 2);

@@ -1173,7 +1173,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         let name = ChannelName::with_max_len(channel, crate::name::CHANNEL_NAME_MAX_LIMIT)?;
         let signature = sign_channel(creds, SocketId::new(sid)?, name, channel_data);
         // Written into the frame as `key:hex`: no token buffer.
-        let token = Token::Signed(creds.key(), &signature);
+        let token = Token::Signed(creds.key(), &signature.0);
         self.send_subscription(channel, sid, token, channel_data)
     }
 
@@ -1341,7 +1341,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
             .map_err(|_| ClientError::NotConnected)?;
         let signature = sign_user(creds, SocketId::new(sid)?, user_data);
-        self.send_signin(sid, Token::Signed(creds.key(), &signature), user_data)
+        self.send_signin(sid, Token::Signed(creds.key(), &signature.0), user_data)
     }
 }
 

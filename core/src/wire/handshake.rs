@@ -3,10 +3,11 @@
 
 use core::fmt;
 
+use super::http::HttpError;
 use crate::buf::{BufferTooSmall, Status, Writer};
 
 /// Most response headers inspected; a response with more is rejected.
-pub const MAX_HEADERS: usize = 24;
+pub use super::http::MAX_HEADERS;
 /// Pusher protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u8 = 7;
 
@@ -58,6 +59,15 @@ impl fmt::Display for HandshakeError {
 }
 
 impl core::error::Error for HandshakeError {}
+
+impl From<HttpError> for HandshakeError {
+    fn from(e: HttpError) -> Self {
+        match e {
+            HttpError::Malformed => HandshakeError::Malformed,
+            HttpError::TooManyHeaders => HandshakeError::TooManyHeaders,
+        }
+    }
+}
 
 impl From<BufferTooSmall> for HandshakeError {
     fn from(e: BufferTooSmall) -> Self {

@@ -1,9 +1,35 @@
-//! The HTTP/1.1 message head, as far as a WebSocket upgrade needs it: a start line, then
-//! `name: value` lines, then an empty line. Written out rather than using `httparse`, whose
-//! SIMD scanning keeps panic paths the link-time check (`panic-check/`) rejects.
+//! The HTTP/1.1 message head, as far as a WebSocket upgrade and a REST response need it: a
+//! start line, then `name: value` lines, then an empty line. Written out rather than using
+//! `httparse`, whose SIMD scanning keeps panic paths the link-time check (`panic-check/`)
+//! rejects. The handshake and the REST response parser both build on it.
 
-use super::handshake::{HandshakeError, MAX_HEADERS};
+use core::fmt;
+
 use crate::buf::Status;
+
+/// Most headers accepted in one head.
+pub const MAX_HEADERS: usize = 24;
+
+/// Why a head is not acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum HttpError {
+    /// Not a well-formed HTTP/1.1 head (or longer than [`MAX_HEAD`]).
+    Malformed,
+    /// More than [`MAX_HEADERS`] headers.
+    TooManyHeaders,
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HttpError::Malformed => "malformed HTTP head",
+            HttpError::TooManyHeaders => "too many HTTP headers",
+        })
+    }
+}
+
+impl core::error::Error for HttpError {}
 
 /// Longest head accepted (larger is `Malformed`, so a peer cannot make us wait forever).
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -19,18 +45,18 @@ fn is_tchar(b: u8) -> bool {
 }
 
 /// Finds the end of the head; checks the start line and every header line.
-pub(crate) fn parse(buf: &[u8]) -> Result<Status<Head<'_>>, HandshakeError> {
+pub(crate) fn parse(buf: &[u8]) -> Result<Status<Head<'_>>, HttpError> {
     let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         // Reject early what can never become a head.
         if buf.len() > MAX_HEAD || buf.contains(&0) {
-            return Err(HandshakeError::Malformed);
+            return Err(HttpError::Malformed);
         }
         return Ok(Status::Partial);
     };
     if end > MAX_HEAD {
-        return Err(HandshakeError::Malformed);
+        return Err(HttpError::Malformed);
     }
-    let head = buf.get(..end).ok_or(HandshakeError::Malformed)?;
+    let head = buf.get(..end).ok_or(HttpError::Malformed)?;
     let (line, block) = match head.windows(2).position(|w| w == b"\r\n") {
         Some(i) => (
             head.get(..i).unwrap_or(&[]),
@@ -45,7 +71,7 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Status<Head<'_>>, HandshakeError> {
         parts.next().unwrap_or(&[]),
     ];
     if start.iter().take(2).any(|p| p.is_empty()) || line.iter().any(|b| b.is_ascii_control()) {
-        return Err(HandshakeError::Malformed);
+        return Err(HttpError::Malformed);
     }
     let h = Head { start, block };
     let mut count = 0;
@@ -53,7 +79,7 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Status<Head<'_>>, HandshakeError> {
         header?;
         count += 1;
         if count > MAX_HEADERS {
-            return Err(HandshakeError::TooManyHeaders);
+            return Err(HttpError::TooManyHeaders);
         }
     }
     Ok(Status::Complete(h, end + 4))
@@ -63,7 +89,7 @@ impl<'a> Head<'a> {
     /// `(name, value)` pairs, values trimmed.
     pub(crate) fn headers(
         &self,
-    ) -> impl Iterator<Item = Result<(&'a [u8], &'a [u8]), HandshakeError>> + 'a {
+    ) -> impl Iterator<Item = Result<(&'a [u8], &'a [u8]), HttpError>> + 'a {
         let block = self.block;
         block
             .split(|b| *b == b'\n')
@@ -73,27 +99,27 @@ impl<'a> Head<'a> {
                 let colon = line
                     .iter()
                     .position(|b| *b == b':')
-                    .ok_or(HandshakeError::Malformed)?;
+                    .ok_or(HttpError::Malformed)?;
                 let name = line.get(..colon).unwrap_or(&[]);
                 let value = line.get(colon + 1..).unwrap_or(&[]).trim_ascii();
                 if name.is_empty()
                     || !name.iter().all(|b| is_tchar(*b))
                     || value.iter().any(|b| *b < 0x20 && *b != b'\t')
                 {
-                    return Err(HandshakeError::Malformed);
+                    return Err(HttpError::Malformed);
                 }
                 Ok((name, value))
             })
     }
 
     /// The status code of a response (`HTTP/1.x NNN reason`).
-    pub(crate) fn status(&self) -> Result<u16, HandshakeError> {
+    pub(crate) fn status(&self) -> Result<u16, HttpError> {
         let [version, code, _] = self.start;
         if !version.starts_with(b"HTTP/1.")
             || code.len() != 3
             || !code.iter().all(u8::is_ascii_digit)
         {
-            return Err(HandshakeError::Malformed);
+            return Err(HttpError::Malformed);
         }
         Ok(code
             .iter()
@@ -122,23 +148,23 @@ mod tests {
         ));
         assert!(matches!(
             parse(b"HTTP/1.1 101 OK\r\nbad header\r\n\r\n"),
-            Err(HandshakeError::Malformed)
+            Err(HttpError::Malformed)
         ));
         assert!(matches!(
             parse(b"HTTP/1.1 101 OK\r\n: x\r\n\r\n"),
-            Err(HandshakeError::Malformed)
+            Err(HttpError::Malformed)
         ));
         assert!(matches!(
             parse(b"garbage\r\n\r\n"),
-            Err(HandshakeError::Malformed)
+            Err(HttpError::Malformed)
         ));
         let Ok(Status::Complete(h, _)) = parse(b"HTTP/1.1 9x9 OK\r\n\r\n") else {
             panic!()
         };
-        assert_eq!(h.status(), Err(HandshakeError::Malformed));
+        assert_eq!(h.status(), Err(HttpError::Malformed));
         assert!(matches!(
             parse(&[b'a'; MAX_HEAD + 1]),
-            Err(HandshakeError::Malformed)
+            Err(HttpError::Malformed)
         ));
     }
 }

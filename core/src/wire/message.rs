@@ -80,12 +80,13 @@ pub fn subscribe(
     subscribe_with(out, channel, auth.map(Token::Text), channel_data)
 }
 
-/// An `auth` value: given as text, or as the key and signature it is made of (written
-/// straight into the frame, so signing on the device needs no token buffer).
+/// An `auth` value: given as text, or as the key and the raw HMAC-SHA256 signature it is
+/// made of (written straight into the frame as `key:hex`, so signing on the device needs no
+/// token buffer).
 #[derive(Clone, Copy)]
 pub(crate) enum Token<'a> {
     Text(&'a str),
-    Signed(&'a str, &'a crate::auth::Signature),
+    Signed(&'a str, &'a [u8; 32]),
 }
 
 fn write_token(w: &mut Writer<'_>, token: Token<'_>) {
@@ -95,7 +96,7 @@ fn write_token(w: &mut Writer<'_>, token: Token<'_>) {
             w.push_byte(b'"');
             super::json::write_escaped(w, key);
             w.push_byte(b':');
-            for b in signature.0 {
+            for b in signature {
                 for nibble in [b >> 4, b & 15] {
                     w.push_byte(
                         b"0123456789abcdef"

@@ -2,7 +2,7 @@
 
 pub mod event;
 pub mod handshake;
-pub(crate) mod http;
+pub mod http;
 pub mod json;
 pub mod message;
 mod scan;
