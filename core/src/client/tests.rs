@@ -7,9 +7,12 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use super::*;
+use crate::auth::Credentials;
+use crate::buf::Status;
+use crate::name::{NameError, SocketId};
 use crate::wire::handshake::{parse_request, write_response};
-use crate::wire::message::server;
-use crate::wire::ws::{Message, emit_close, emit_frame};
+use crate::wire::message::{self, Payload, server};
+use crate::wire::ws::{CloseFrame, Message, Opcode, Reader, Role, emit_close, emit_frame};
 
 type TestClient = Client<'static>;
 

@@ -1,0 +1,299 @@
+//! Received bytes: the upgrade response, control frames and Pusher messages, turned into events.
+
+use super::channels::{ChannelState, Due};
+use super::event::{Event, State};
+use super::machine::{Bucket, Client, Inner, PRESENCE, Phase, Signin};
+use super::notices::Notice;
+use super::presence::StoreFull;
+use super::retry::{Problem, Retry, retry_for};
+use super::time::Duration;
+use crate::buf::Bytes as _;
+use crate::buf::Status;
+use crate::wire::event::{EventError, ServerMessage};
+use crate::wire::handshake::HandshakeError;
+use crate::wire::ws::{self, Opcode};
+
+impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
+    /// The next event; call until `None` after receiving bytes or any other call. Received
+    /// frames are parsed here, one at a time.
+    #[inline(never)]
+    pub fn poll_event(&mut self) -> Option<Event<'_>> {
+        if let Some(n) = self.inner.notices.pop() {
+            return Some(n.event());
+        }
+        if let Some(i) = self.inner.channels.take_flag(|s| &mut s.auth_due) {
+            let channel = self.inner.channels.get(i).map_or("", |s| s.name());
+            let socket_id = self.inner.socket_id().unwrap_or("");
+            return Some(Event::AuthRequired { channel, socket_id });
+        }
+        if let Some(i) = self.inner.channels.take_flag(|s| &mut s.error_due) {
+            let (channel, status) = self
+                .inner
+                .channels
+                .get(i)
+                .map_or(("", 0), |s| (s.name(), s.error_status));
+            return Some(Event::SubscriptionError {
+                channel,
+                status: (status != 0).then_some(status),
+            });
+        }
+        if self.inner.signin == Signin::Due && self.inner.phase == Phase::Established {
+            self.inner.signin = Signin::Waiting;
+            return Some(Event::SigninRequired {
+                socket_id: self.inner.socket_id().unwrap_or(""),
+            });
+        }
+        if !matches!(
+            self.inner.phase,
+            Phase::Upgrading | Phase::AwaitingEstablished | Phase::Established
+        ) {
+            return None;
+        }
+        if self.inner.phase == Phase::Upgrading {
+            let hs = self.inner.handshake?;
+            match hs.parse_response(self.reader.unread()) {
+                Ok(Status::Partial) => return None,
+                Ok(Status::Complete((), n)) => {
+                    self.reader.skip(n);
+                    self.inner.phase = Phase::AwaitingEstablished;
+                }
+                Err(e) => {
+                    let retry = match e {
+                        HandshakeError::Status(401 | 403 | 404) => Retry::Never,
+                        _ => Retry::Backoff,
+                    };
+                    self.inner.end(Problem::Handshake(e), retry);
+                    return self.poll_notice();
+                }
+            }
+        }
+        // Control frames are handled here; the first text message leaves the loop.
+        let ready = loop {
+            match self.reader.next_message() {
+                Ok(None) => return None,
+                Err(e) => {
+                    self.inner.close_frame = Some(e.close_code());
+                    self.inner.end(Problem::Protocol(e), Retry::Backoff);
+                    return self.poll_notice();
+                }
+                Ok(Some(r)) => match r.opcode {
+                    Opcode::Text => break r,
+                    Opcode::Ping => {
+                        let payload = self.reader.payload(r);
+                        self.inner.send_control(Opcode::Ping, payload);
+                    }
+                    Opcode::Close => {
+                        let code = ws::parse_close(self.reader.payload(r))
+                            .ok()
+                            .flatten()
+                            .map(|c| c.code);
+                        self.inner.on_close_frame(code);
+                        return self.poll_notice();
+                    }
+                    Opcode::Pong | Opcode::Binary | Opcode::Continuation => {}
+                },
+            }
+        };
+        let msg = ServerMessage::decode_in_place(self.reader.payload_mut(ready));
+        Some(self.inner.on_message(msg))
+    }
+
+    pub(super) fn poll_notice(&mut self) -> Option<Event<'_>> {
+        self.inner.notices.pop().map(Notice::event)
+    }
+}
+
+impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
+    /// A close frame from the server: echo it, then apply the code's policy.
+    pub(super) fn on_close_frame(&mut self, code: Option<u16>) {
+        if self.phase == Phase::Closing {
+            // Our own close was acknowledged.
+            self.close_wanted = true;
+            return;
+        }
+        self.close_frame = Some(code.unwrap_or(1000));
+        match code {
+            Some(c) => self.end(Problem::Closed(c), retry_for(c)),
+            None => self.end(Problem::ClosedWithoutCode, Retry::Backoff),
+        }
+    }
+
+    /// Replaces a presence channel's members with the server's list. Kept out of
+    /// `on_message` so the member walk's frame is not part of every message's stack.
+    #[inline(never)]
+    pub(super) fn load_members(&mut self, slot: u8, presence: crate::wire::event::Presence<'_>) {
+        self.members.clear_members(slot);
+        for m in presence.members().flatten() {
+            if self.members.insert(slot, m.id.raw(), m.info.raw()).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Handles one decoded text message; every text message yields an event.
+    #[inline(never)]
+    pub(super) fn on_message<'r>(
+        &mut self,
+        msg: Result<ServerMessage<'r>, EventError>,
+    ) -> Event<'r> {
+        let msg = match msg {
+            Ok(m) => m,
+            Err(e) => {
+                if self.phase == Phase::AwaitingEstablished {
+                    self.end(Problem::InvalidHandshake, Retry::Backoff);
+                }
+                return Event::Malformed(e);
+            }
+        };
+        if self.phase == Phase::AwaitingEstablished {
+            return match msg {
+                ServerMessage::ConnectionEstablished {
+                    socket_id,
+                    activity_timeout,
+                } => self.established(socket_id.as_str(), activity_timeout),
+                ServerMessage::Error { code, message } => {
+                    let problem = code.map_or(Problem::InvalidHandshake, Problem::Closed);
+                    let retry = code.map_or(Retry::Backoff, retry_for);
+                    self.end(problem, retry);
+                    Event::Error { code, message }
+                }
+                _ => {
+                    self.end(Problem::InvalidHandshake, Retry::Backoff);
+                    Event::Malformed(EventError::Field("connection_established"))
+                }
+            };
+        }
+        match msg {
+            ServerMessage::ConnectionEstablished { .. } => {
+                Event::Malformed(EventError::Field("event"))
+            }
+            ServerMessage::Error { code, message } => Event::Error { code, message },
+            ServerMessage::Ping => {
+                self.pongs_due = self.pongs_due.saturating_add(1).min(4);
+                Event::Ping
+            }
+            ServerMessage::Pong => Event::Pong,
+            ServerMessage::SubscriptionSucceeded { channel, presence } => {
+                if let Some(i) = self.channels.find(channel) {
+                    if let Some(s) = self.channels.get_mut(i) {
+                        s.state = ChannelState::Subscribed;
+                    }
+                    if PRESENCE && let (Ok(slot), Some(p)) = (u8::try_from(i), presence) {
+                        self.load_members(slot, p);
+                    }
+                }
+                Event::Subscribed { channel }
+            }
+            ServerMessage::SubscriptionError {
+                channel, status, ..
+            } => {
+                if let Some(s) = self
+                    .channels
+                    .find(channel)
+                    .and_then(|i| self.channels.get_mut(i))
+                {
+                    s.state = ChannelState::Failed;
+                }
+                Event::SubscriptionError { channel, status }
+            }
+            ServerMessage::MemberAdded { channel, member } => {
+                match self
+                    .slot_u8(channel)
+                    .filter(|_| PRESENCE)
+                    .map(|s| self.members.insert(s, member.id.raw(), member.info.raw()))
+                {
+                    Some(Err(StoreFull)) => Event::PresenceOverflow { channel },
+                    Some(Ok(new)) => Event::MemberAdded {
+                        channel,
+                        id: member.id.raw(),
+                        info: member.info.raw(),
+                        new,
+                    },
+                    None => Event::MemberAdded {
+                        channel,
+                        id: member.id.raw(),
+                        info: member.info.raw(),
+                        new: true,
+                    },
+                }
+            }
+            ServerMessage::MemberRemoved { channel, id } => {
+                if PRESENCE && let Some(s) = self.slot_u8(channel) {
+                    self.members.remove(s, id.raw());
+                }
+                Event::MemberRemoved {
+                    channel,
+                    id: id.raw(),
+                }
+            }
+            ServerMessage::SubscriptionCount { channel, count } => {
+                Event::SubscriptionCount { channel, count }
+            }
+            ServerMessage::CacheMiss { channel } => Event::CacheMiss { channel },
+            ServerMessage::SigninSuccess { user_data } => {
+                self.signin = Signin::Done;
+                if let Some(s) = self
+                    .channels
+                    .slots
+                    .iter_mut()
+                    .find(|s| s.used && s.internal)
+                {
+                    s.state = ChannelState::Subscribing;
+                    s.due = Due::Subscribe;
+                }
+                Event::SignedIn { user_data }
+            }
+            ServerMessage::Watchlist { events } => Event::Watchlist { events },
+            ServerMessage::Event(e) => Event::Message {
+                event: e.event,
+                channel: e.channel,
+                data: e.data,
+                user_id: e.user_id,
+            },
+        }
+    }
+
+    #[inline(never)]
+    pub(super) fn established<'r>(
+        &mut self,
+        socket_id: &str,
+        activity_timeout: Option<u32>,
+    ) -> Event<'r> {
+        let id = socket_id.as_bytes();
+        let Some(dst) = self.socket_id.get_mut(..id.len()) else {
+            self.end(Problem::InvalidHandshake, Retry::Backoff);
+            return Event::Malformed(EventError::InvalidSocketId);
+        };
+        dst.copy_from(id);
+        self.socket_id_len = id.len() as u8;
+        self.phase = Phase::Established;
+        self.attempt_deadline = None;
+        self.unavailable_at = None;
+        self.retry_at = None;
+        self.activity = match activity_timeout {
+            Some(s) if s > 0 => self
+                .config
+                .activity_timeout
+                .min(Duration::from_secs(u64::from(s))),
+            _ => self.config.activity_timeout,
+        };
+        self.activity_at = Some(self.now.after(self.activity));
+        self.stable_at = Some(self.now.after(self.config.stable_after));
+        self.bucket = Bucket {
+            milli: u64::from(self.config.client_events_per_sec) * 1000,
+            at: self.now,
+        };
+        for i in 0..CHANNELS {
+            self.start_subscription(i);
+        }
+        if self.signin != Signin::Off {
+            self.signin = Signin::Due;
+        }
+        let previous = self.state;
+        self.state = State::Connected;
+        Event::StateChanged {
+            previous,
+            current: State::Connected,
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The client and its state: the transport phase, the timers, sign-in and the client-event budget.
+
+use super::backoff::{Backoff, Rng};
+use super::channels::{ChannelState, Table};
+use super::config::Config;
+use super::error::ClientError;
+use super::event::State;
+use super::notices::{Notice, Notices};
+use super::presence::Store;
+use super::time::{Duration, Instant};
+use super::tx::Tx;
+use crate::buf::Bytes as _;
+use crate::wire::handshake::ClientHandshake;
+use crate::wire::ws::{Reader, Role};
+
+/// Longest socket id kept (two 64-bit numbers and a dot fit).
+pub const MAX_SOCKET_ID: usize = 48;
+
+/// Whether the presence member store is built in (the `presence` feature). Checked as a
+/// constant, so both configurations are type-checked and the unused one is compiled out.
+pub(super) const PRESENCE: bool = cfg!(feature = "presence");
+
+/// Where the transport stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// No transport, none wanted.
+    Idle,
+    /// An `Open` action is owed.
+    OpenWanted,
+    /// `Open` delivered; waiting for `handle_connected`.
+    Opening,
+    /// Upgrade request sent; waiting for `101`.
+    Upgrading,
+    /// Upgraded; waiting for `connection_established`.
+    AwaitingEstablished,
+    /// Connected.
+    Established,
+    /// This connection is over; waiting for the transport to close.
+    Closing,
+}
+
+/// Sign-in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Signin {
+    Off,
+    /// Wanted; a `SigninRequired` event is owed once connected.
+    Due,
+    /// `SigninRequired` delivered; waiting for the app's answer.
+    Waiting,
+    /// `pusher:signin` sent.
+    Sent,
+    /// `signin_success` received.
+    Done,
+}
+
+/// Client event budget: a token bucket in thousandths of an event.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Bucket {
+    pub(super) milli: u64,
+    pub(super) at: Instant,
+}
+
+/// The client. `CHANNELS` subscriptions of names up to `NAME` bytes are kept inline.
+///
+/// The entry points that decode, sign or check the handshake are `#[inline(never)]`, as are
+/// their heavy helpers: their frames then sit side by side instead of adding up in the
+/// caller's, which keeps one client step under 1 KiB of stack on Cortex-M (`scripts/footprint`
+/// measures it under QEMU).
+pub struct Client<'a, const CHANNELS: usize = 8, const NAME: usize = 48> {
+    pub(super) reader: Reader<&'a mut [u8]>,
+    pub(super) inner: Inner<'a, CHANNELS, NAME>,
+}
+
+pub(super) struct Inner<'a, const CHANNELS: usize, const NAME: usize> {
+    pub(super) config: Config<'a>,
+    pub(super) rng: Rng,
+    pub(super) state: State,
+    pub(super) phase: Phase,
+    pub(super) tx: Tx<'a>,
+    pub(super) members: Store<'a>,
+    pub(super) channels: Table<CHANNELS, NAME>,
+    pub(super) notices: Notices,
+    pub(super) backoff: Backoff,
+    pub(super) use_tls: bool,
+    pub(super) handshake: Option<ClientHandshake>,
+    pub(super) socket_id: [u8; MAX_SOCKET_ID],
+    pub(super) socket_id_len: u8,
+    pub(super) now: Instant,
+    pub(super) retry_at: Option<Instant>,
+    pub(super) attempt_deadline: Option<Instant>,
+    pub(super) unavailable_at: Option<Instant>,
+    pub(super) activity_at: Option<Instant>,
+    pub(super) pong_by: Option<Instant>,
+    pub(super) stable_at: Option<Instant>,
+    pub(super) activity: Duration,
+    pub(super) transport_up: bool,
+    pub(super) close_wanted: bool,
+    pub(super) close_frame: Option<u16>,
+    pub(super) ping_due: bool,
+    pub(super) pongs_due: u8,
+    pub(super) signin: Signin,
+    pub(super) bucket: Bucket,
+}
+
+impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
+    /// A client with its buffers: `rx` bounds the largest frame, `tx` queues outgoing frames
+    /// (a few hundred bytes suffice unless the app sends large client events), `presence`
+    /// holds presence members (may be empty; unused without the `presence` feature). `seed`
+    /// feeds masks, keys and jitter.
+    pub fn new(
+        config: Config<'a>,
+        rx: &'a mut [u8],
+        tx: &'a mut [u8],
+        presence: &'a mut [u8],
+        seed: u64,
+    ) -> Self {
+        let max = config.max_message;
+        Client {
+            reader: Reader::new(rx, Role::Client, max),
+            inner: Inner {
+                config,
+                rng: Rng::new(seed),
+                state: State::Initialized,
+                phase: Phase::Idle,
+                tx: Tx::new(tx),
+                members: Store::new(presence),
+                channels: Table::new(),
+                notices: Notices::new(),
+                backoff: Backoff::default(),
+                use_tls: config.use_tls,
+                handshake: None,
+                socket_id: [0; MAX_SOCKET_ID],
+                socket_id_len: 0,
+                now: Instant::default(),
+                retry_at: None,
+                attempt_deadline: None,
+                unavailable_at: None,
+                activity_at: None,
+                pong_by: None,
+                stable_at: None,
+                activity: config.activity_timeout,
+                transport_up: false,
+                close_wanted: false,
+                close_frame: None,
+                ping_due: false,
+                pongs_due: 0,
+                signin: Signin::Off,
+                bucket: Bucket {
+                    milli: u64::from(config.client_events_per_sec) * 1000,
+                    at: Instant::default(),
+                },
+            },
+        }
+    }
+
+    /// Mixes more entropy into the generator (call with fresh hardware randomness at will).
+    pub fn reseed(&mut self, entropy: u64) {
+        self.inner.rng.mix(entropy);
+    }
+
+    /// The connection state.
+    pub fn state(&self) -> State {
+        self.inner.state
+    }
+
+    /// The socket id of the current connection.
+    pub fn socket_id(&self) -> Option<&str> {
+        self.inner.socket_id()
+    }
+
+    /// A subscription's state.
+    pub fn channel_state(&self, name: &str) -> Option<ChannelState> {
+        let i = self.inner.channels.find(name)?;
+        self.inner.channels.get(i).map(|s| s.state)
+    }
+
+    /// Size of the client state in bytes, buffers excluded.
+    pub const STATE_SIZE: usize = core::mem::size_of::<Self>();
+}
+
+impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
+    pub(super) fn socket_id(&self) -> Option<&str> {
+        if self.socket_id_len == 0 {
+            return None;
+        }
+        core::str::from_utf8(self.socket_id.get(..usize::from(self.socket_id_len))?).ok()
+    }
+
+    pub(super) fn socket_id_copy(&self) -> Result<([u8; MAX_SOCKET_ID], usize), ClientError> {
+        let sid = self.socket_id().ok_or(ClientError::NotConnected)?;
+        let mut copy = [0u8; MAX_SOCKET_ID];
+        copy.get_mut(..sid.len())
+            .ok_or(ClientError::NotConnected)?
+            .copy_from(sid.as_bytes());
+        Ok((copy, sid.len()))
+    }
+
+    pub(super) fn set_state(&mut self, next: State) {
+        if self.state != next {
+            self.notices.push(Notice::State(self.state, next));
+            self.state = next;
+        }
+    }
+
+    pub(super) fn clear_timers(&mut self) {
+        self.retry_at = None;
+        self.attempt_deadline = None;
+        self.unavailable_at = None;
+        self.activity_at = None;
+        self.pong_by = None;
+        self.stable_at = None;
+    }
+}
