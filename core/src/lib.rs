@@ -4,12 +4,24 @@
 //! time and random numbers come in as arguments, and every output is written into a buffer the
 //! caller owns. Drivers for real sockets live in the adapter crates.
 //!
-//! The crate is layered bottom-up:
+//! The crate is layered bottom-up; a module imports only from its own layer or those below,
+//! and no two modules import each other (`scripts/layers` checks both in the test suite):
+//!
+//! ```text
+//!  3  client        the connection state machine (client/: one idea per file)
+//!     ─────────────────────────────────────────────────────────────────────
+//!  2  auth   rest   webhook          signatures, REST signing, webhooks
+//!     ─────────────────────────────────────────────────────────────────────
+//!  1  wire: ws  http → handshake  json → event, message     stateless codecs
+//!     ─────────────────────────────────────────────────────────────────────
+//!  0  name  buf  base64  sha1  hmac  fmt                    names, buffers, primitives
+//! ```
 //!
 //! * [`name`]: validated channel, event, socket and user names, and channel classification.
 //! * [`wire`]: stateless codecs.
 //!   * [`wire::ws`]: RFC 6455 frames (parse / emit, masking, fragmentation, close codes) and a
 //!     [`wire::ws::Reader`] that reassembles messages inside one caller buffer.
+//!   * [`wire::http`]: the HTTP/1.1 head, shared by the handshake and REST responses.
 //!   * [`wire::handshake`]: the HTTP Upgrade request and the `101` response check.
 //!   * [`wire::json`]: the zero-copy JSON scanner and the unescaper (the hot loop).
 //!   * [`wire::event`]: the Pusher envelope (`event`, `channel`, `data`, `user_id`) and the typed
@@ -18,6 +30,7 @@
 //! * [`auth`]: channel, presence and user signatures, encrypted-channel shared secrets.
 //! * [`rest`]: REST API request signing (`auth_signature`, `body_md5`).
 //! * [`webhook`]: webhook signature verification and body parsing.
+//! * [`client`]: the sans-IO client ([`Client`], configured by [`Config`]).
 //!
 //! Parsers return [`Status::Partial`] when they need more bytes and borrow from their input;
 //! encoders report [`BufferTooSmall`] with the exact size they need. Errors are small `Copy`
@@ -63,4 +76,5 @@ pub mod webhook;
 pub mod wire;
 
 pub use buf::{BufferTooSmall, Status, Writer, utf8};
+pub use client::{Client, ClientError, Config};
 pub use name::{ChannelKind, ChannelName, EventName, NameError, SocketId, UserId};
