@@ -27,14 +27,14 @@ pub enum State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Action {
-    /// Open a connection (TLS when `tls`) and call [`Client::handle_connected`], or
-    /// [`Client::handle_closed`] if it fails.
+    /// Open a connection (TLS when `tls`) and call [`Client::handle_connected`](crate::Client::handle_connected), or
+    /// [`Client::handle_closed`](crate::Client::handle_closed) if it fails.
     Open {
         /// `wss://` rather than `ws://`.
         tls: bool,
     },
-    /// Close the transport (after sending what [`Client::poll_transmit`] still holds), then
-    /// call [`Client::handle_closed`].
+    /// Close the transport (after sending what [`Client::poll_transmit`](crate::Client::poll_transmit) still holds), then
+    /// call [`Client::handle_closed`](crate::Client::handle_closed).
     Close,
 }
 
@@ -71,14 +71,14 @@ pub enum Event<'a> {
     /// A text frame that is not a valid Pusher message (the connection stays up).
     Malformed(EventError),
     /// A protected channel needs auth for this socket id: answer with
-    /// [`Client::provide_auth`] (or [`Client::authorize_locally`]) or [`Client::auth_failed`].
+    /// [`Client::provide_auth`](crate::Client::provide_auth) (or [`Client::authorize_locally`](crate::Client::authorize_locally)) or [`Client::auth_failed`](crate::Client::auth_failed).
     AuthRequired {
         /// The channel.
         channel: &'a str,
         /// The socket id to sign for.
         socket_id: &'a str,
     },
-    /// Sign-in was requested: answer with [`Client::provide_user_auth`].
+    /// Sign-in was requested: answer with [`Client::provide_user_auth`](crate::Client::provide_user_auth).
     SigninRequired {
         /// The socket id to sign for.
         socket_id: &'a str,

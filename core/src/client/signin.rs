@@ -21,7 +21,7 @@ pub(super) fn sign_user(
 }
 
 impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
-    /// Asks to sign in: [`Event::SigninRequired`] follows once connected (and after every
+    /// Asks to sign in: [`Event::SigninRequired`](crate::client::Event::SigninRequired) follows once connected (and after every
     /// reconnect).
     pub fn signin(&mut self) {
         if self.inner.signin == Signin::Off || self.inner.signin == Signin::Waiting {
@@ -29,7 +29,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         }
     }
 
-    /// Answers [`Event::SigninRequired`] with `auth` (`key:signature` over
+    /// Answers [`Event::SigninRequired`](crate::client::Event::SigninRequired) with `auth` (`key:signature` over
     /// `socket_id::user::user_data`) and the exact signed `user_data`.
     pub fn provide_user_auth(
         &mut self,

@@ -24,7 +24,7 @@ pub(super) fn sign_channel(
 
 impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// Subscribes (queued while disconnected). Protected channels raise
-    /// [`Event::AuthRequired`] once connected. Subscribing twice is a no-op.
+    /// [`Event::AuthRequired`](crate::client::Event::AuthRequired) once connected. Subscribing twice is a no-op.
     pub fn subscribe(&mut self, name: &str) -> Result<(), ClientError> {
         let channel = ChannelName::with_max_len(name, crate::name::CHANNEL_NAME_MAX_LIMIT)?;
         if channel.kind() == ChannelKind::ServerToUser {
@@ -73,7 +73,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         Ok(())
     }
 
-    /// Answers [`Event::AuthRequired`]: `auth` is `key:signature`; presence channels also
+    /// Answers [`Event::AuthRequired`](crate::client::Event::AuthRequired): `auth` is `key:signature`; presence channels also
     /// need the exact `channel_data` that was signed. Sends the subscription.
     pub fn provide_auth(
         &mut self,
@@ -149,9 +149,9 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         self.send_subscription(channel, sid, token, channel_data)
     }
 
-    /// Answers [`Event::AuthRequired`] with a failure (the auth endpoint refused, failed or
+    /// Answers [`Event::AuthRequired`](crate::client::Event::AuthRequired) with a failure (the auth endpoint refused, failed or
     /// timed out; `status` is its HTTP status, if it answered). The app gets an
-    /// [`Event::SubscriptionError`] with that status; the channel is retried after the next
+    /// [`Event::SubscriptionError`](crate::client::Event::SubscriptionError) with that status; the channel is retried after the next
     /// reconnect.
     pub fn auth_failed(
         &mut self,
