@@ -27,6 +27,7 @@ pub const SIGNATURE_HEX_LEN: usize = 64;
 /// Why an auth response was not produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum AuthError {
     /// The output buffer is too small.
     BufferTooSmall(BufferTooSmall),
@@ -121,6 +122,7 @@ pub fn shared_secret(channel: ChannelName<'_>, master_key: &[u8; 32]) -> [u8; 32
 /// Why an encryption master key was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum MasterKeyError {
     /// Not base64.
     NotBase64,

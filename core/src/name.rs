@@ -20,6 +20,7 @@ pub const SERVER_TO_USER_PREFIX: &str = "#server-to-user-";
 /// Why a name was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum NameError {
     /// The name is empty.
     Empty,

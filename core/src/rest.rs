@@ -38,6 +38,7 @@ const RESERVED: [&str; 5] = [
 /// Why a REST request was not signed or built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum RestError {
     /// The output buffer is too small.
     BufferTooSmall(BufferTooSmall),
@@ -442,6 +443,7 @@ pub fn write_batch_body(out: &mut [u8], events: &[BatchEvent<'_>]) -> Result<usi
 /// Why a REST response could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ResponseError {
     /// Not an HTTP/1.x response head.
     Malformed,

@@ -12,6 +12,7 @@ use crate::wire::json::{JsonError, Kind, RawStr, Value};
 /// Why a webhook was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum WebhookError {
     /// `X-Pusher-Key` is not this app's key.
     KeyMismatch,

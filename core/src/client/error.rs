@@ -9,6 +9,7 @@ use core::fmt;
 /// Misuse of the API, or no room to queue a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ClientError {
     /// An invalid channel, event or user name.
     Name(NameError),

@@ -42,6 +42,7 @@ pub enum Action {
 /// next call that mutates the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// The connection state changed.
     StateChanged {

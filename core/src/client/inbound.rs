@@ -17,6 +17,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// The next event; call until `None` after receiving bytes or any other call. Received
     /// frames are parsed here, one at a time.
     #[inline(never)]
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<Event<'_>> {
         if let Some(n) = self.inner.notices.pop() {
             return Some(n.event());

@@ -34,6 +34,7 @@ pub fn retry_for(code: u16) -> Retry {
 /// Why a connection (or an attempt) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Problem {
     /// The server closed with this code (or sent it in `pusher:error` during the handshake).
     Closed(u16),

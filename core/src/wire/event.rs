@@ -20,6 +20,7 @@ use crate::name::SocketId;
 /// Why a frame is not a valid Pusher message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum EventError {
     /// The frame (or its `data`) is not valid JSON.
     Json(JsonError),
@@ -498,6 +499,7 @@ impl<'b> WatchlistEvent<'b> {
 /// A decoded server-to-client message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ServerMessage<'b> {
     /// `pusher:connection_established`: the connection's socket id and the server's activity
     /// timeout in seconds (absent from pre-7 servers).

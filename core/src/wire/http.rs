@@ -13,6 +13,7 @@ pub const MAX_HEADERS: usize = 24;
 /// Why a head is not acceptable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum HttpError {
     /// Not a well-formed HTTP/1.1 head (or longer than [`MAX_HEAD`]).
     Malformed,

@@ -19,6 +19,7 @@ pub const MAX_DEPTH: u32 = 64;
 /// Why JSON was rejected. Offsets count bytes from the start of the text being parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum JsonError {
     /// The text ends inside a value.
     UnexpectedEnd,

@@ -14,6 +14,7 @@ use crate::name::{ChannelName, EventName, SocketId};
 /// Why a message was not encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum EncodeError {
     /// The output buffer is too small.
     BufferTooSmall(BufferTooSmall),

@@ -80,6 +80,7 @@ pub enum Role {
 /// Every one of these is fatal for the connection: close it (1002, 1007 or 1009 as fits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum WsError {
     /// RSV1-3 set without a negotiated extension.
     ReservedBits,
