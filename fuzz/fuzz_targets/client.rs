@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use pusher_core::Status;
 use pusher_core::auth::Credentials;
-use pusher_core::client::{Action, Client, Config, Event, Instant, State};
+use pusher_core::client::{Action, Buffers, Client, Config, Event, Instant, State};
 use pusher_core::wire::handshake::{parse_request, write_response};
 use pusher_core::wire::message::Payload;
 use pusher_core::wire::ws::{Opcode, emit_frame};
@@ -29,8 +29,15 @@ fuzz_target!(|data: &[u8]| {
     let mut config = Config::new("app-key", "127.0.0.1");
     config.max_message = 900;
     let seed = data.first().copied().unwrap_or(0);
-    let mut c: Client<'_, 4, 32> =
-        Client::new(config, &mut rx, &mut tx, &mut presence, u64::from(seed));
+    let mut c: Client<'_, 4, 32> = Client::new(
+        config,
+        Buffers {
+            rx: &mut rx,
+            tx: &mut tx,
+            presence: &mut presence,
+        },
+        u64::from(seed),
+    );
     let creds = Credentials::new("app-key", "app-secret");
     let mut now = 0u64;
     let mut sent = Vec::new();

@@ -10,7 +10,7 @@ use core::hint::black_box;
 
 use cortex_m_rt::entry;
 use pusher_core::auth::Credentials;
-use pusher_core::client::{Client, Config, Instant};
+use pusher_core::client::{Buffers, Client, Config, Instant};
 use pusher_core::rest::{self, Request};
 use pusher_core::webhook::{self, Webhook};
 use pusher_core::wire::event::{Envelope, Event, ServerMessage};
@@ -112,9 +112,11 @@ fn main() -> ! {
     let mut presence = [0u8; 256];
     let mut c: Client<'_> = Client::new(
         Config::new("key", "host"),
-        &mut rx,
-        &mut tx,
-        &mut presence,
+        Buffers {
+            rx: &mut rx,
+            tx: &mut tx,
+            presence: &mut presence,
+        },
         black_box(1),
     );
     let now = || Instant::from_millis(black_box(9));

@@ -55,4 +55,10 @@ pub use net::{NetError, TcpConn, TcpConnector};
 pub use tls::{MaybeTls, StreamError, TlsConnector, TlsError, Verify};
 
 pub use pusher_core;
-pub use pusher_core::client::{Client, Config, Event, EventData, State};
+pub use pusher_core::client::{Buffers, Client, Config, Event, EventData, State};
+
+/// The README's code snippets, compiled as doctests of this crate (it can see every crate
+/// they use).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

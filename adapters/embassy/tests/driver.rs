@@ -15,7 +15,7 @@ use embassy_time::{Duration, Timer};
 use embedded_io_async::{ErrorType, Read, Write};
 use pusher_core::Status;
 use pusher_core::auth::Credentials;
-use pusher_core::client::{self, Client, Event};
+use pusher_core::client::{self, Buffers, Client, Event};
 use pusher_core::wire::handshake::{parse_request, write_response};
 use pusher_core::wire::json::Value;
 use pusher_core::wire::message::{Payload, server};
@@ -194,7 +194,15 @@ fn client() -> Client<'static> {
     let mut config = client::Config::new(KEY, "test.invalid");
     config.use_tls = false;
     let leak = |n: usize| Box::leak(vec![0u8; n].into_boxed_slice());
-    Client::new(config, leak(4096), leak(1024), leak(512), 7)
+    Client::new(
+        config,
+        Buffers {
+            rx: leak(4096),
+            tx: leak(1024),
+            presence: leak(512),
+        },
+        7,
+    )
 }
 
 fn signer() -> LocalSigner<'static, 128> {

@@ -8,7 +8,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pusher_core::client::{Client, ClientError, Config, Event, State};
+use pusher_core::client::{self, Client, ClientError, Config, Event, State};
 use pusher_core::wire::message::Payload;
 
 use crate::auth::{AuthFailure, Authorizer};
@@ -21,11 +21,14 @@ pub const CHANNELS: usize = 32;
 /// Longest channel name it can hold.
 pub const NAME: usize = 164;
 
-/// Buffers the client works in (owned by the caller, so nothing is self-referential).
+/// Memory the client works in, owned by the caller (so nothing is self-referential): the
+/// frame buffers, and the app key and host the core's configuration borrows.
 pub struct Buffers {
     rx: Vec<u8>,
     tx: Vec<u8>,
     presence: Vec<u8>,
+    key: String,
+    host: String,
 }
 
 impl Default for Buffers {
@@ -42,6 +45,8 @@ impl Buffers {
             rx: vec![0; rx],
             tx: vec![0; tx],
             presence: vec![0; presence],
+            key: String::new(),
+            host: String::new(),
         }
     }
 }
@@ -120,20 +125,20 @@ impl<'a> Pusher<'a> {
             options.ws_port
         };
         let host_header = crate::net::host_header(&options.host, port, options.tls);
-        // The client config borrows the key and host for 'a; leak two short strings per
-        // client (never freed, so clients are meant to live long).
-        let key: &'a str = Box::leak(options.key.clone().into_boxed_str());
-        let host: &'a str = Box::leak(host_header.clone().into_boxed_str());
+        let Buffers {
+            rx,
+            tx,
+            presence,
+            key,
+            host,
+        } = buffers;
+        key.clone_from(&options.key);
+        host.clone_from(&host_header);
         let mut config = Config::new(key, host);
         config.use_tls = options.tls;
-        config.max_message = buffers.rx.len().saturating_sub(16);
-        let client = Client::new(
-            config,
-            &mut buffers.rx,
-            &mut buffers.tx,
-            &mut buffers.presence,
-            options.seed,
-        );
+        config.max_message = rx.len().saturating_sub(16);
+        let buffers = client::Buffers { rx, tx, presence };
+        let client = Client::new(config, buffers, options.seed);
         let connector = NetConnector {
             host: options.host.clone(),
             ws_port: options.ws_port,

@@ -102,18 +102,31 @@ pub(super) struct Inner<'a, const CHANNELS: usize, const NAME: usize> {
     pub(super) bucket: Bucket,
 }
 
+/// The caller's memory a [`Client`] works in (nothing is allocated).
+#[derive(Debug)]
+pub struct Buffers<'a> {
+    /// Received bytes: bounds the largest frame (and `Config::max_message`).
+    pub rx: &'a mut [u8],
+    /// Outgoing frames: a few hundred bytes suffice unless the app sends large client events.
+    pub tx: &'a mut [u8],
+    /// Presence members; may be empty (unused without the `presence` feature).
+    pub presence: &'a mut [u8],
+}
+
 impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
-    /// A client with its buffers: `rx` bounds the largest frame, `tx` queues outgoing frames
-    /// (a few hundred bytes suffice unless the app sends large client events), `presence`
-    /// holds presence members (may be empty; unused without the `presence` feature). `seed`
-    /// feeds masks, keys and jitter.
-    pub fn new(
-        config: Config<'a>,
-        rx: &'a mut [u8],
-        tx: &'a mut [u8],
-        presence: &'a mut [u8],
-        seed: u64,
-    ) -> Self {
+    /// A client working in the caller's [`Buffers`]; `seed` feeds masks, keys and jitter.
+    ///
+    /// ```
+    /// use pusher_core::client::{Buffers, Client, Config, Instant};
+    ///
+    /// let (mut rx, mut tx) = ([0u8; 4096], [0u8; 512]);
+    /// let buffers = Buffers { rx: &mut rx, tx: &mut tx, presence: &mut [] };
+    /// let mut client: Client<'_> = Client::new(Config::new("app-key", "ws-eu.pusher.com"), buffers, 7);
+    /// client.subscribe("orders").unwrap();
+    /// client.connect(Instant::from_millis(0));
+    /// ```
+    pub fn new(config: Config<'a>, buffers: Buffers<'a>, seed: u64) -> Self {
+        let Buffers { rx, tx, presence } = buffers;
         let max = config.max_message;
         Client {
             reader: Reader::new(rx, Role::Client, max),

@@ -56,7 +56,7 @@ pub use channels::ChannelState;
 pub use config::Config;
 pub use error::ClientError;
 pub use event::{Action, Event, EventData, State};
-pub use machine::{Client, MAX_SOCKET_ID};
+pub use machine::{Buffers, Client, MAX_SOCKET_ID};
 pub use presence::{MAX_ID as MAX_MEMBER_ID, StoreFull};
 pub use retry::{Problem, Retry, retry_for};
 pub use time::{Duration, Instant};

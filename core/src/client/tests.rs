@@ -191,7 +191,15 @@ impl Rig {
         let mut config = Config::new("app-key", "127.0.0.1:6001");
         config.use_tls = false;
         tune(&mut config);
-        let c = Client::new(config, leak(4096), leak(2048), leak(1024), 7);
+        let c = Client::new(
+            config,
+            Buffers {
+                rx: leak(4096),
+                tx: leak(2048),
+                presence: leak(1024),
+            },
+            7,
+        );
         Rig {
             c,
             s: Server::new(),

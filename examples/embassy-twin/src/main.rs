@@ -15,7 +15,7 @@ use embassy_executor::{Executor, Spawner};
 use embassy_net::{Config, Ipv4Cidr, Runner, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use pusher_core::auth::Credentials;
-use pusher_core::client::{self, Client, Duration, Event};
+use pusher_core::client::{self, Buffers, Client, Duration, Event};
 use pusher_embassy::{Connect, Driver, LocalSigner, Stop, TcpConnector, TlsConnector, Verify};
 
 /// Command line.
@@ -108,7 +108,7 @@ async fn main_task(spawner: Spawner, args: Args) {
     let tx = leak([0u8; 1024]);
     let presence = leak([0u8; 1024]);
     config.max_message = rx.len() - 16;
-    let client: Client<'static, 8, 48> = Client::new(config, rx, tx, presence, seed);
+    let client: Client<'static, 8, 48> = Client::new(config, Buffers { rx, tx, presence }, seed);
     let signer = LocalSigner::<128>::new(Credentials::new(key, leak(args.secret)))
         .with_channel_data(r#"{"user_id":"twin","user_info":{"board":"tap"}}"#);
     let mut driver = Driver::new(client, signer);

@@ -21,7 +21,7 @@ use embassy_stm32::rng::Rng;
 use embassy_stm32::time::Hertz;
 use embassy_stm32::{Config, bind_interrupts, eth, exti, interrupt, mode, peripherals, rng};
 use pusher_embassy::pusher_core::auth::Credentials;
-use pusher_embassy::pusher_core::client::{self, Client, Event};
+use pusher_embassy::pusher_core::client::{self, Buffers, Client, Event};
 use pusher_embassy::pusher_core::wire::message::Payload;
 use pusher_embassy::{Driver, Handler, LocalSigner, TcpConnector};
 use static_cell::StaticCell;
@@ -204,8 +204,15 @@ async fn main(spawner: Spawner) -> ! {
     // ws:// on port 80; for wss:// wrap the connector in `TlsConnector` (feature `tls`).
     config.use_tls = false;
     config.max_message = 2048 - 16;
-    let client: Client<'static, 4, 32> =
-        Client::new(config, RX.init([0; 2048]), TX.init([0; 512]), &mut [], seed);
+    let client: Client<'static, 4, 32> = Client::new(
+        config,
+        Buffers {
+            rx: RX.init([0; 2048]),
+            tx: TX.init([0; 512]),
+            presence: &mut [],
+        },
+        seed,
+    );
     let mut driver = Driver::new(
         client,
         LocalSigner::<96>::new(Credentials::new(KEY, SECRET)),

@@ -10,7 +10,7 @@ use cortex_m_semihosting::{debug, hprintln};
 use panic_semihosting as _;
 use pusher_core::Status;
 use pusher_core::auth::{self, Credentials};
-use pusher_core::client::{Action, Client, Config, Event, Instant, State};
+use pusher_core::client::{Action, Buffers, Client, Config, Event, Instant, State};
 use pusher_core::rest::{self, Request};
 use pusher_core::webhook;
 use pusher_core::wire::handshake::{parse_request, write_response};
@@ -182,7 +182,7 @@ fn session() -> usize {
     let mut config = Config::new("app-key", "127.0.0.1:6001");
     config.use_tls = false;
     config.max_message = 1800;
-    let mut c: Client<'_, 4, 32> = Client::new(config, rx, tx, presence, 0x5eed);
+    let mut c: Client<'_, 4, 32> = Client::new(config, Buffers { rx, tx, presence }, 0x5eed);
     let creds = Credentials::new("app-key", "app-secret");
     let mut now = 0u64;
     let mut events = 0;

@@ -7,7 +7,7 @@ use core::hint::black_box;
 
 use panic_halt as _;
 use pusher_core::auth::Credentials;
-use pusher_core::client::{Client, Config, Instant};
+use pusher_core::client::{Buffers, Client, Config, Instant};
 use pusher_core::wire::message::Payload;
 use pusher_footprint::{opaque, text};
 
@@ -52,8 +52,11 @@ fn main() -> ! {
             &mut *core::ptr::addr_of_mut!(PRESENCE),
         )
     };
-    let mut c: Client<'static> =
-        Client::new(Config::new("key", "host"), rx, tx, presence, black_box(1));
+    let mut c: Client<'static> = Client::new(
+        Config::new("key", "host"),
+        Buffers { rx, tx, presence },
+        black_box(1),
+    );
     let _ = c.subscribe(text());
     #[cfg(feature = "stack")]
     let top = {
