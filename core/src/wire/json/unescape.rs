@@ -1,0 +1,476 @@
+//! The unescaper, the decoder's hot loop: runs between escapes are copied in bulk, 64-byte blocks
+//! are classified at once (SSE2, or AVX2 and SSSE3 detected at run time on x86_64; portable SWAR or
+//! byte loops elsewhere).
+
+use super::error::{JsonError, shift};
+use super::escape::{ESCAPES, WORDWISE, decode_escape, decode_u};
+use crate::buf::Bytes as _;
+use crate::buf::copy_fixed;
+use crate::wire::scan::{BLOCK, Escapes, Masks};
+
+/// The unescaper's output for a string of a scanner's text, as text.
+///
+/// On x86_64 it is not validated a second time (measured: full decode 3.7x -> 4.2x serde_json
+/// on the benchmark corpus). SAFETY argument: a scanner's text is a `&str`; the unescaper copies
+/// it verbatim between escapes, and every escape begins and ends at ASCII bytes (a backslash,
+/// then a letter or four hex digits), so each copied run is whole characters; what it writes
+/// for an escape is `char::encode_utf8` of a checked scalar value (lone surrogates are
+/// rejected). Whole characters in order are valid UTF-8. Debug builds, the fuzzers and the
+/// tests check it anyway; other targets validate.
+#[inline]
+pub(super) fn unescaped_text(bytes: &[u8]) -> Option<&str> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        debug_assert!(core::str::from_utf8(bytes).is_ok());
+        // SAFETY: see above: the bytes are valid UTF-8 by construction.
+        #[allow(unsafe_code)]
+        Some(unsafe { core::str::from_utf8_unchecked(bytes) })
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    crate::utf8(bytes)
+}
+
+/// The bytes an escape may stand for by itself (`\"`, `\\`, `\/`).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(super) fn identity_of(m: &Masks) -> u64 {
+    m.quote | m.backslash | m.slash
+}
+
+/// One block of [`unescape`] by compaction (see the fastest path there): `starts` are the
+/// escaping backslashes before `limit` (the closing quote when `closed`, else the block's
+/// end), `simple` the escaped bytes that stand for themselves. Writes at `out[o..]` (at least
+/// 80 bytes of room) and returns the new `o` and how many input bytes were consumed; an
+/// escape cut by the block's end is left for the next block. `None` (with nothing written)
+/// when the block needs the general path: an invalid escape, which that path reports.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn compact_block(
+    s: &[u8],
+    i: usize,
+    mut limit: usize,
+    closed: bool,
+    starts: u64,
+    simple: u64,
+    out: &mut [u8],
+    mut o: usize,
+) -> Option<(usize, usize)> {
+    // A copy of the block to rewrite escapes in (padded near the end of the text).
+    let mut block = crate::wire::scan::with_block(s, i, |b| *b);
+    // A backslash in the last byte escapes the next block's first: start there next time.
+    if starts >> 63 != 0 {
+        limit = limit.min(BLOCK - 1);
+    }
+    // Backslashes of `\"`, `\\`, `\/` just go.
+    let mut drop = starts & (simple >> 1);
+    let mut others = starts & !(simple >> 1) & !(1 << 63);
+    while others != 0 {
+        let k = others.trailing_zeros() as usize;
+        if k >= limit {
+            break;
+        }
+        let letter = *block.get(k + 1)?;
+        if letter == b'u' {
+            let decoded = decode_u(&block, k)
+                .ok()
+                .filter(|&(_, used)| k + used <= limit);
+            let Some((c, used)) = decoded else {
+                // Invalid, or cut by the block's end: the general path decides.
+                if closed || k + 12 <= limit || k == 0 {
+                    return None;
+                }
+                limit = k;
+                break;
+            };
+            let mut utf8 = [0u8; 4];
+            let enc = c.encode_utf8(&mut utf8).as_bytes();
+            let enc_len = enc.len();
+            // All four bytes (a fixed-size store); those past the character are dropped.
+            copy_fixed::<4>(block.get_mut(k..k + 4)?, &utf8);
+            let consumed = ((1u64 << used) - 1) << k;
+            drop |= consumed & !(((1u64 << enc_len) - 1) << k);
+            // A surrogate pair's second backslash is part of this escape.
+            others &= !consumed;
+        } else {
+            let c = ESCAPES[usize::from(letter)];
+            if c <= 1 {
+                return None;
+            }
+            *block.get_mut(k)? = c;
+            drop |= 1 << (k + 1);
+            others &= others - 1;
+        }
+    }
+    drop |= u64::MAX.checked_shl(limit as u32).unwrap_or(0);
+    // Lanes past the limit hold nothing to keep; lanes without escapes are copied whole.
+    for (k, lane) in block.chunks_exact(16).enumerate().take(limit.div_ceil(16)) {
+        let lane = <&[u8; 16]>::try_from(lane).ok()?;
+        let dst = out
+            .get_mut(o..o + 16)
+            .and_then(|d| <&mut [u8; 16]>::try_from(d).ok())?;
+        let lane_drop = (drop >> (16 * k)) as u16;
+        if lane_drop == 0 {
+            *dst = *lane;
+            o += 16;
+            continue;
+        }
+        // SAFETY: only reached from `unescape_ssse3`, called once SSSE3 is known.
+        #[allow(unsafe_code)]
+        let kept = unsafe { crate::wire::scan::compact::sixteen(lane, lane_drop, dst) };
+        o += kept;
+    }
+    Some((o, limit))
+}
+
+/// Unescapes raw string contents where they lie; returns the decoded length. Output never
+/// overtakes input (every escape shrinks), and runs move with exact `copy_within`, so no
+/// unread byte is overwritten.
+pub(crate) fn unescape_in_place(buf: &mut [u8]) -> Result<usize, JsonError> {
+    if !WORDWISE {
+        return unescape_in_place_bytes(buf);
+    }
+    let (mut i, mut o) = (0usize, 0usize);
+    while i < buf.len() {
+        let m = Masks::at(buf, i);
+        if m.backslash == 0 {
+            let end = i.saturating_add(BLOCK).min(buf.len());
+            buf.move_within(i..end, o);
+            o += end - i;
+            i = end;
+            continue;
+        }
+        let at = i + m.backslash.trailing_zeros() as usize;
+        buf.move_within(i..at, o);
+        o += at - i;
+        let (used, written) = unescape_one(buf, at, o)?;
+        o += written;
+        i = at + used;
+    }
+    Ok(o)
+}
+
+/// [`unescape_in_place`] a byte at a time (32-bit targets).
+pub(super) fn unescape_in_place_bytes(buf: &mut [u8]) -> Result<usize, JsonError> {
+    let (mut i, mut o) = (0usize, 0usize);
+    while let Some(at) = buf
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\\'))
+    {
+        let at = i + at;
+        buf.move_within(i..at, o);
+        o += at - i;
+        let (used, written) = unescape_one(buf, at, o)?;
+        o += written;
+        i = at + used;
+    }
+    let end = buf.len();
+    buf.move_within(i..end, o);
+    Ok(o + end.saturating_sub(i))
+}
+
+/// Decodes the escape at `buf[at]` and writes its UTF-8 at `buf[o]` (never past `at`):
+/// returns the escape's length and the bytes written.
+pub(super) fn unescape_one(
+    buf: &mut [u8],
+    at: usize,
+    o: usize,
+) -> Result<(usize, usize), JsonError> {
+    let (c, used) = decode_escape(buf, at)?;
+    let mut tmp = [0u8; 4];
+    let enc = c.encode_utf8(&mut tmp).as_bytes();
+    buf.get_mut(o..o + enc.len())
+        .ok_or(JsonError::UnexpectedEnd)?
+        .copy_from(enc);
+    Ok((used, enc.len()))
+}
+
+/// Unescapes the string starting at `s[from]` (just after an opening quote) into `out`,
+/// stopping at the closing quote or the end of `s`. Returns the offset just past the closing
+/// quote (or `s.len()`), the bytes written, and whether a closing quote ended it.
+///
+/// The hot loop: classify 64 bytes at once, find the closing quote and the escapes of the
+/// whole block with bit tricks, then copy each run between escapes with one 16-byte store.
+/// Blocks always start at an unescaped byte, so no state crosses them.
+pub(crate) fn unescape(
+    s: &[u8],
+    from: usize,
+    out: &mut [u8],
+) -> Result<(usize, usize, bool), JsonError> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        if crate::wire::scan::avx2::available() {
+            // SAFETY: the CPU has AVX2 (hence SSSE3) and POPCNT, checked just above.
+            #[allow(unsafe_code)]
+            return unsafe { unescape_avx2(s, from, out) };
+        }
+        if crate::wire::scan::compact::available() {
+            // SAFETY: the CPU has SSSE3 and POPCNT, checked just above.
+            #[allow(unsafe_code)]
+            return unsafe { unescape_ssse3(s, from, out) };
+        }
+    }
+    unescape_with::<false, false>(s, from, out)
+}
+
+/// [`unescape`] compiled for AVX2: 32-byte compares classify each block.
+///
+/// # Safety
+/// The CPU must support AVX2 and POPCNT.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx2,popcnt")]
+pub(super) unsafe fn unescape_avx2(
+    s: &[u8],
+    from: usize,
+    out: &mut [u8],
+) -> Result<(usize, usize, bool), JsonError> {
+    unescape_with::<true, true>(s, from, out)
+}
+
+/// [`unescape`] compiled for SSSE3, so the shuffles inline into the loop.
+///
+/// # Safety
+/// The CPU must support SSSE3 and POPCNT.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+#[target_feature(enable = "ssse3,popcnt")]
+pub(super) unsafe fn unescape_ssse3(
+    s: &[u8],
+    from: usize,
+    out: &mut [u8],
+) -> Result<(usize, usize, bool), JsonError> {
+    unescape_with::<true, false>(s, from, out)
+}
+
+/// The unescaper; with `COMPACT` (only ever true inside [`unescape_ssse3`]) blocks of simple
+/// escapes are compacted with shuffles.
+#[inline(always)]
+pub(super) fn unescape_with<const COMPACT: bool, const AVX2: bool>(
+    s: &[u8],
+    from: usize,
+    out: &mut [u8],
+) -> Result<(usize, usize, bool), JsonError> {
+    let (mut i, mut o) = (from, 0usize);
+    while i < s.len() {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        let m = if AVX2 {
+            // SAFETY: `AVX2` is true only in `unescape_avx2`, called once AVX2 is known.
+            #[allow(unsafe_code)]
+            unsafe {
+                crate::wire::scan::avx2::at(s, i)
+            }
+        } else {
+            Masks::at(s, i)
+        };
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        let m = Masks::at(s, i);
+        let escaped = Escapes::default().escaped(m.backslash);
+        let quotes = m.quote & !escaped;
+        let end = quotes.trailing_zeros() as usize; // 64 when the block has no end quote
+        let before_end = if end >= BLOCK {
+            u64::MAX
+        } else {
+            (1u64 << end) - 1
+        };
+        if m.control & before_end != 0 {
+            return Err(JsonError::ControlCharacter {
+                at: i + m.control.trailing_zeros() as usize,
+            });
+        }
+        let mut starts = m.backslash & !escaped & before_end;
+        // Fast path for double-encoded data: every escape in the block is `\"`, `\\` or `\/`,
+        // none straddles the block's end, and both buffers have a block of slack. Dropping
+        // each escaping backslash is then all there is to do: the escaped byte starts the
+        // next run.
+        // Fastest path (SSSE3): rewrite every escape of the block inside a local copy (the
+        // decoded bytes go where the escape began, the rest of it is marked to drop), then
+        // drop the marked bytes sixteen at a time with shuffles. Blocks where an escape is
+        // cut by the block's end, or is invalid, take the paths below instead.
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        if COMPACT && o + SLACK <= out.len() {
+            let closed = end < BLOCK;
+            let limit = if closed { end } else { BLOCK.min(s.len() - i) };
+            let simple = escaped & identity_of(&m);
+            if let Some((o2, used)) = compact_block(s, i, limit, closed, starts, simple, out, o) {
+                o = o2;
+                if closed && used == end {
+                    return Ok((i + end + 1, o, true));
+                }
+                i += used;
+                continue;
+            }
+        }
+        let identity = m.quote | m.backslash | m.slash;
+        if escaped & before_end & !(identity | m.letter_u) == 0
+            && starts >> 63 == 0
+            && o + SLACK <= out.len()
+        {
+            // Near the end of the text, work on a padded copy so every store is 16 bytes.
+            let tail;
+            let (src, base) = match s.get(i..i + SLACK) {
+                Some(_) => (s, i),
+                None => {
+                    let rest = s.get(i..).unwrap_or(&[]);
+                    tail = crate::wire::scan::padded::<SLACK>(rest, b'z');
+                    (&tail[..], 0)
+                }
+            };
+            let mut local = 0usize;
+            while starts != 0 {
+                let k = starts.trailing_zeros() as usize;
+                o = copy_short(src, base + local, base + k, out, o);
+                if src.get(base + k + 1) == Some(&b'u') {
+                    let (c, used) = decode_u(src, base + k).map_err(|e| shift(e, i - base))?;
+                    let mut utf8 = [0u8; 4];
+                    let len = c.encode_utf8(&mut utf8).len();
+                    if let Some(dst) = out.get_mut(o..o + 4) {
+                        copy_fixed::<4>(dst, &utf8);
+                    }
+                    o += len;
+                    local = k + used;
+                    starts = if local >= BLOCK {
+                        0
+                    } else {
+                        starts & (u64::MAX << local)
+                    };
+                } else {
+                    // `\"`, `\\` or `\/`: drop the backslash, the next run starts at the letter.
+                    local = k + 1;
+                    starts &= starts - 1;
+                }
+            }
+            if local >= BLOCK {
+                i += local;
+                continue;
+            }
+            if end < BLOCK {
+                o = copy_short(src, base + local, base + end, out, o);
+                return Ok((i + end + 1, o, true));
+            }
+            let stop = BLOCK.min(s.len() - i);
+            o = copy_short(src, base + local, base + stop, out, o);
+            i += stop;
+            continue;
+        }
+        let mut local = 0usize;
+        while starts != 0 {
+            let k = starts.trailing_zeros() as usize;
+            let at = i + k;
+            o = copy_run(s, i + local, at, out, o, from)?;
+            let letter = s.get(at + 1).copied().ok_or(JsonError::UnexpectedEnd)?;
+            if matches!(letter, b'"' | b'\\' | b'/') {
+                // The common case in double-encoded data: the letter is the character.
+                *out.get_mut(o).ok_or(too_small(s, from))? = letter;
+                o += 1;
+                local = k + 2;
+            } else if letter == b'u' {
+                let (c, used) = decode_u(s, at)?;
+                let mut tmp = [0u8; 4];
+                let enc = c.encode_utf8(&mut tmp).as_bytes();
+                out.get_mut(o..o + enc.len())
+                    .ok_or(too_small(s, from))?
+                    .copy_from(enc);
+                o += enc.len();
+                local = k + used;
+                // A surrogate pair's second backslash was consumed too.
+                starts = if local >= BLOCK {
+                    0
+                } else {
+                    starts & (u64::MAX << local)
+                };
+                continue;
+            } else {
+                let c = ESCAPES[usize::from(letter)];
+                if c <= 1 {
+                    return Err(JsonError::InvalidEscape { at });
+                }
+                *out.get_mut(o).ok_or(too_small(s, from))? = c;
+                o += 1;
+                local = k + 2;
+            }
+            starts &= starts - 1;
+        }
+        if end < BLOCK && local <= end {
+            o = copy_run(s, i + local, i + end, out, o, from)?;
+            return Ok((i + end + 1, o, true));
+        }
+        let block_end = i.saturating_add(BLOCK).min(s.len());
+        if local < BLOCK {
+            o = copy_run(s, i + local, block_end, out, o, from)?;
+            i = block_end;
+        } else {
+            i += local;
+        }
+    }
+    Ok((s.len(), o, false))
+}
+
+/// Room the fast unescape path needs past a block start: a block, a surrogate pair that
+/// straddles its end, and one 16-byte store.
+pub(super) const SLACK: usize = BLOCK + 48;
+
+/// Copies a run of at most one block with 32-byte stores (one store for most runs, so the
+/// loop rarely branches back); the caller guarantees [`SLACK`] bytes after the run's start in
+/// `s` and after `o` in `out`.
+#[inline(always)]
+pub(super) fn copy_short(
+    s: &[u8],
+    mut from: usize,
+    to: usize,
+    out: &mut [u8],
+    mut o: usize,
+) -> usize {
+    loop {
+        if let (Some(src), Some(dst)) = (s.get(from..from + 32), out.get_mut(o..o + 32)) {
+            copy_fixed::<32>(dst, src);
+        }
+        let step = to.saturating_sub(from).min(32);
+        from += step;
+        o += step;
+        if from >= to {
+            return o;
+        }
+    }
+}
+
+/// Copies `s[from..to]` to `out[o..]`; returns the new output offset. Runs (at most a block
+/// long) are copied with 16-byte stores that may write past the run but never past `out`;
+/// later writes cover the excess.
+#[inline(always)]
+pub(super) fn copy_run(
+    s: &[u8],
+    mut from: usize,
+    to: usize,
+    out: &mut [u8],
+    mut o: usize,
+    start: usize,
+) -> Result<usize, JsonError> {
+    while from < to {
+        match (
+            s.get(from..from.wrapping_add(16)),
+            out.get_mut(o..o.wrapping_add(16)),
+        ) {
+            (Some(src), Some(dst)) => {
+                copy_fixed::<16>(dst, src);
+                let step = (to - from).min(16);
+                from += step;
+                o += step;
+            }
+            _ => {
+                let src = s.get(from..to).unwrap_or(&[]);
+                out.get_mut(o..o + src.len())
+                    .ok_or(too_small(s, start))?
+                    .copy_from(src);
+                return Ok(o + src.len());
+            }
+        }
+    }
+    Ok(o)
+}
+
+pub(super) fn too_small(s: &[u8], from: usize) -> JsonError {
+    JsonError::BufferTooSmall {
+        needed: s.len().saturating_sub(from),
+    }
+}
