@@ -1,0 +1,173 @@
+//! The decoded event: every field unescaped, `data` into the caller's scratch buffer in the pass
+//! that finds its end.
+
+use super::envelope::{
+    Data, DataForm, Envelope, Field, nullable_string, string_field, user_id_value, walk,
+};
+use super::error::EventError;
+use crate::wire::json::{JsonError, RawStr, Scanner, Value};
+
+/// A frame with every field decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Event<'b> {
+    /// Event name.
+    pub event: &'b str,
+    /// Channel, for channel events.
+    pub channel: Option<&'b str>,
+    /// Sender's user id (presence channel client events).
+    pub user_id: Option<&'b str>,
+    /// The payload text: the decoded string, or the raw JSON of a non-string value.
+    pub data: Option<&'b str>,
+    /// How `data` was encoded.
+    pub form: DataForm,
+}
+
+/// The caller's scratch buffer, shared out: `data` from the front, escaped names from the back.
+pub(super) struct Scratch<'b> {
+    pub(super) buf: &'b mut [u8],
+}
+
+impl<'b> Scratch<'b> {
+    /// A short string: borrowed when plain, else decoded into the back of the buffer.
+    fn name(&mut self, s: RawStr<'b>) -> Result<&'b str, EventError> {
+        if let Some(plain) = s.as_str() {
+            return Ok(plain);
+        }
+        let buf = core::mem::take(&mut self.buf);
+        let need = s.raw().len();
+        let split = buf
+            .len()
+            .checked_sub(need)
+            .ok_or(JsonError::BufferTooSmall { needed: need })?;
+        let (front, slot) = buf
+            .split_at_mut_checked(split)
+            .ok_or(JsonError::BufferTooSmall { needed: need })?;
+        self.buf = front;
+        Ok(s.unescape_into(slot)?)
+    }
+
+    /// The `data` string at the scanner, unescaped into the front of the buffer in one pass.
+    fn data(&mut self, sc: &mut Scanner<'b>) -> Result<&'b str, EventError> {
+        let buf = core::mem::take(&mut self.buf);
+        let (data, rest) = sc.string_into_split(buf)?;
+        self.buf = rest;
+        Ok(data)
+    }
+}
+
+impl<'b> Event<'b> {
+    /// Decodes a frame. A `data` string is unescaped into `scratch` in the same pass that finds
+    /// its end; escaped names (rare: `App\\Events\\X`) take room from the back of `scratch`.
+    /// `scratch` as long as `text` always suffices.
+    pub fn decode(text: &'b str, scratch: &'b mut [u8]) -> Result<Event<'b>, EventError> {
+        let mut sc_buf = Scratch { buf: scratch };
+        let mut event = None;
+        let mut channel = None;
+        let mut user_id = None;
+        let mut data = None;
+        let mut form = DataForm::Absent;
+        walk(text, |field, sc| {
+            match field {
+                Field::Event => event = Some(sc_buf.name(string_field(sc, "event")?)?),
+                Field::Channel => {
+                    channel = match nullable_string(sc, "channel")? {
+                        Some(s) => Some(sc_buf.name(s)?),
+                        None => None,
+                    }
+                }
+                Field::UserId => {
+                    user_id = match user_id_value(sc)? {
+                        Some(v) => match v.as_raw_str() {
+                            Some(s) => Some(sc_buf.name(s)?),
+                            None => Some(v.raw()),
+                        },
+                        None => None,
+                    }
+                }
+                Field::Data => {
+                    if sc.peek() == Some(b'"') {
+                        data = Some(sc_buf.data(sc)?);
+                        form = DataForm::String;
+                    } else {
+                        let v = sc.value()?;
+                        if v.is_null() {
+                            data = None;
+                            form = DataForm::Absent;
+                        } else {
+                            data = Some(v.raw());
+                            form = DataForm::Json;
+                        }
+                    }
+                }
+                Field::Other => {}
+            }
+            Ok(())
+        })?;
+        Ok(Event {
+            event: event.ok_or(EventError::MissingEvent)?,
+            channel,
+            user_id,
+            data,
+            form,
+        })
+    }
+
+    /// Decodes a frame inside its own buffer: escaped strings are unescaped where they lie
+    /// (they only shrink), so the fields borrow `frame` and no second buffer is needed. The
+    /// frame bytes are rewritten; `frame` must hold UTF-8 (it is checked).
+    pub fn decode_in_place(frame: &'b mut [u8]) -> Result<Event<'b>, EventError> {
+        let text =
+            crate::utf8(frame).ok_or(EventError::Json(JsonError::InvalidEscape { at: 0 }))?;
+        let base = text.as_ptr() as usize;
+        let env = Envelope::parse(text)?;
+        let span = |s: &str| (s.as_ptr() as usize - base, s.len());
+        let event = (span(env.event.raw()), env.event.is_escaped());
+        let channel = env.channel.map(|c| (span(c.raw()), c.is_escaped()));
+        let user_id = env.user_id.map(|v| match v.as_raw_str() {
+            Some(s) => (span(s.raw()), s.is_escaped()),
+            None => (span(v.raw()), false),
+        });
+        let (data, form) = match env.data {
+            Data::Absent => (None, DataForm::Absent),
+            Data::Str(s) => (Some((span(s.raw()), s.is_escaped())), DataForm::String),
+            Data::Json(v) => (Some((span(v.raw()), false)), DataForm::Json),
+        };
+        // The text borrow ends here; rewrite the escaped fields in place.
+        let mut fix = |field: ((usize, usize), bool)| -> Result<(usize, usize), EventError> {
+            let ((start, len), escaped) = field;
+            if !escaped {
+                return Ok((start, len));
+            }
+            let region = frame
+                .get_mut(start..start + len)
+                .ok_or(EventError::NotObject)?;
+            let n = crate::wire::json::unescape_in_place(region)
+                .map_err(|e| crate::wire::json::shift(e, start))?;
+            // Blank the freed tail so the whole frame stays UTF-8.
+            region.get_mut(n..).unwrap_or(&mut []).fill(b' ');
+            Ok((start, n))
+        };
+        let event = fix(event)?;
+        let channel = channel.map(&mut fix).transpose()?;
+        let user_id = user_id.map(&mut fix).transpose()?;
+        let data = data.map(&mut fix).transpose()?;
+        let text: &'b str =
+            crate::utf8(frame).ok_or(EventError::Json(JsonError::InvalidEscape { at: 0 }))?;
+        let get = |(start, len): (usize, usize)| {
+            text.get(start..start + len).ok_or(EventError::NotObject)
+        };
+        Ok(Event {
+            event: get(event)?,
+            channel: channel.map(get).transpose()?,
+            user_id: user_id.map(get).transpose()?,
+            data: data.map(get).transpose()?,
+            form,
+        })
+    }
+
+    /// The payload parsed as JSON (for string data, the decoded text is parsed).
+    pub fn data_json(&self) -> Result<Value<'b>, EventError> {
+        Ok(Value::parse(self.data.ok_or(EventError::Field("data"))?)?)
+    }
+}
