@@ -1,0 +1,102 @@
+//! Request bodies: a trigger to up to 100 channels, and a batch of up to 10 events.
+
+use super::error::RestError;
+use super::limits::{MAX_BATCH_EVENTS, MAX_DATA_LEN, MAX_TRIGGER_CHANNELS};
+use crate::buf::Writer;
+use crate::name::{ChannelName, EventName, SocketId};
+use crate::wire::json::write_string;
+
+/// An event for a batch trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchEvent<'a> {
+    /// The channel.
+    pub channel: ChannelName<'a>,
+    /// The event name.
+    pub event: EventName<'a>,
+    /// The data string (JSON text, usually).
+    pub data: &'a str,
+    /// A socket to exclude from delivery.
+    pub socket_id: Option<SocketId<'a>>,
+    /// `info` attributes to return (`user_count,subscription_count`).
+    pub info: Option<&'a str>,
+}
+
+/// Writes the body of `POST /apps/{id}/events`: `{"name","data","channels","socket_id"?,"info"?}`.
+pub fn write_trigger_body(
+    out: &mut [u8],
+    channels: &[ChannelName<'_>],
+    event: EventName<'_>,
+    data: &str,
+    socket_id: Option<SocketId<'_>>,
+    info: Option<&str>,
+) -> Result<usize, RestError> {
+    if channels.is_empty() {
+        return Err(RestError::NoChannels);
+    }
+    if channels.len() > MAX_TRIGGER_CHANNELS {
+        return Err(RestError::TooManyChannels);
+    }
+    if data.len() > MAX_DATA_LEN {
+        return Err(RestError::DataTooLarge);
+    }
+    if channels.iter().any(|c| c.kind().is_encrypted()) {
+        return Err(RestError::EncryptedChannel);
+    }
+    let mut w = Writer::new(out);
+    w.push_str(r#"{"name":"#);
+    write_string(&mut w, event.as_str());
+    w.push_str(r#","data":"#);
+    write_string(&mut w, data);
+    w.push_str(r#","channels":["#);
+    for (i, c) in channels.iter().enumerate() {
+        if i > 0 {
+            w.push_byte(b',');
+        }
+        write_string(&mut w, c.as_str());
+    }
+    w.push_byte(b']');
+    optional_fields(&mut w, socket_id, info);
+    w.push_byte(b'}');
+    Ok(w.finish_len()?)
+}
+
+fn optional_fields(w: &mut Writer<'_>, socket_id: Option<SocketId<'_>>, info: Option<&str>) {
+    if let Some(s) = socket_id {
+        w.push_str(r#","socket_id":"#);
+        write_string(w, s.as_str());
+    }
+    if let Some(i) = info {
+        w.push_str(r#","info":"#);
+        write_string(w, i);
+    }
+}
+
+/// Writes the body of `POST /apps/{id}/batch_events`.
+pub fn write_batch_body(out: &mut [u8], events: &[BatchEvent<'_>]) -> Result<usize, RestError> {
+    if events.is_empty() || events.len() > MAX_BATCH_EVENTS {
+        return Err(RestError::BatchSize);
+    }
+    let mut w = Writer::new(out);
+    w.push_str(r#"{"batch":["#);
+    for (i, e) in events.iter().enumerate() {
+        if e.data.len() > MAX_DATA_LEN {
+            return Err(RestError::DataTooLarge);
+        }
+        if e.channel.kind().is_encrypted() {
+            return Err(RestError::EncryptedChannel);
+        }
+        if i > 0 {
+            w.push_byte(b',');
+        }
+        w.push_str(r#"{"channel":"#);
+        write_string(&mut w, e.channel.as_str());
+        w.push_str(r#","name":"#);
+        write_string(&mut w, e.event.as_str());
+        w.push_str(r#","data":"#);
+        write_string(&mut w, e.data);
+        optional_fields(&mut w, e.socket_id, e.info);
+        w.push_byte(b'}');
+    }
+    w.push_str("]}");
+    Ok(w.finish_len()?)
+}
