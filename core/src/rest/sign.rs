@@ -1,4 +1,4 @@
-//! REST API request signing (auth_version 1.0) and request bodies.
+//! REST API request signing (auth_version 1.0).
 //!
 //! ```text
 //! auth_signature = hex(HMAC-SHA256(secret, METHOD "\n" path "\n" sorted_params))
