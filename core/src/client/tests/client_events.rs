@@ -1,0 +1,66 @@
+//! Client events: which channels allow them, and the rate limit.
+
+use super::*;
+
+#[test]
+fn client_events_rules_and_rate_limit() {
+    let mut r = Rig::new();
+    r.c.subscribe("private-c").unwrap();
+    r.c.subscribe("public").unwrap();
+    r.c.subscribe("private-encrypted-e").unwrap();
+    assert_eq!(
+        r.c.trigger("private-c", "client-x", Payload::Json("{}")),
+        Err(ClientError::NotConnected)
+    );
+    r.connected("1.1");
+    r.take();
+    assert_eq!(
+        r.c.trigger("private-c", "client-x", Payload::Json("{}")),
+        Err(ClientError::NotSubscribed)
+    );
+    r.c.provide_auth("private-c", "1.1", "k:s", None).unwrap();
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"private-c"}"#);
+    r.pump();
+    assert_eq!(
+        r.c.trigger("public", "client-x", Payload::Json("{}")),
+        Err(ClientError::ClientEventsNotAllowed)
+    );
+    assert_eq!(
+        r.c.trigger("private-encrypted-e", "client-x", Payload::Json("{}")),
+        Err(ClientError::ClientEventsNotAllowed)
+    );
+    assert_eq!(
+        r.c.trigger("private-c", "x", Payload::Json("{}")),
+        Err(ClientError::Name(NameError::NotClientEvent))
+    );
+    assert_eq!(
+        r.c.trigger("private-c", "client-x", Payload::Json("{")),
+        Err(ClientError::InvalidJson)
+    );
+    r.s.take_got();
+    for i in 0..10 {
+        r.c.trigger(
+            "private-c",
+            "client-x",
+            Payload::Json(&format!(r#"{{"n":{i}}}"#)),
+        )
+        .unwrap();
+    }
+    let limited = r.c.trigger("private-c", "client-x", Payload::Json("{}"));
+    assert_eq!(
+        limited,
+        Err(ClientError::RateLimited {
+            retry_at: ms(r.now + 100)
+        })
+    );
+    r.pump();
+    assert_eq!(r.s.take_got().len(), 10);
+    r.advance(r.now + 100);
+    r.c.trigger("private-c", "client-x", Payload::Text("hi"))
+        .unwrap();
+    r.pump();
+    assert_eq!(
+        r.s.take_got(),
+        [r#"{"event":"client-x","channel":"private-c","data":"hi"}"#]
+    );
+}

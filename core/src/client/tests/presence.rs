@@ -1,0 +1,86 @@
+//! Presence members, with and without the `presence` feature.
+
+use super::*;
+
+#[cfg(feature = "presence")]
+#[test]
+fn presence_members_and_reset_on_resubscribe() {
+    let mut r = Rig::new();
+    r.c.subscribe("presence-room").unwrap();
+    r.connected("1.1");
+    r.take();
+    let data = r#"{"user_id":"me1","user_info":{"n":"Me"}}"#;
+    r.c.provide_auth("presence-room", "1.1", "k:s", Some(data))
+        .unwrap();
+    r.pump();
+    let sent = r.s.take_got();
+    assert!(
+        sent[0].contains(r#""channel_data":"{\"user_id\":\"me1\",\"user_info\":{\"n\":\"Me\"}}""#),
+        "{sent:?}"
+    );
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-room","data":"{\"presence\":{\"count\":2,\"ids\":[\"me1\",\"u2\"],\"hash\":{\"me1\":{\"n\":\"Me\"},\"u2\":null}}}"}"#);
+    r.s.text(r#"{"event":"pusher_internal:member_added","channel":"presence-room","data":"{\"user_id\":\"u3\",\"user_info\":{\"n\":3}}"}"#);
+    r.s.text(r#"{"event":"pusher_internal:member_added","channel":"presence-room","data":"{\"user_id\":\"u3\",\"user_info\":{\"n\":33}}"}"#);
+    r.s.text(r#"{"event":"pusher_internal:member_removed","channel":"presence-room","data":"{\"user_id\":\"u2\"}"}"#);
+    r.pump();
+    assert_eq!(
+        r.take(),
+        [
+            "subscribed presence-room",
+            r#"member+ presence-room u3 {"n":3} true"#,
+            r#"member+ presence-room u3 {"n":33} false"#,
+            "member- presence-room u2"
+        ]
+    );
+    assert_eq!(r.c.member_count("presence-room"), 2);
+    assert_eq!(r.c.me("presence-room"), Some("me1"));
+    assert_eq!(r.c.member("presence-room", "u3"), Some(r#"{"n":33}"#));
+    let mut ids: Vec<&str> = r.c.members("presence-room").map(|(id, _)| id).collect();
+    ids.sort();
+    assert_eq!(ids, ["me1", "u3"]);
+    // After a reconnect the set starts empty until the new subscription_succeeded.
+    r.closed();
+    assert_eq!(r.c.member_count("presence-room"), 0);
+    let t = r.c.poll_timeout().unwrap().as_millis();
+    r.advance(t);
+    r.accept();
+    r.s.established("2.2", 120);
+    r.pump();
+    r.c.provide_auth("presence-room", "2.2", "k:s", Some(data))
+        .unwrap();
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-room","data":"{\"presence\":{\"count\":1,\"ids\":[\"me1\"],\"hash\":{\"me1\":null}}}"}"#);
+    r.pump();
+    assert_eq!(r.c.member_count("presence-room"), 1);
+}
+
+/// Without the `presence` feature: presence channels are refused up front, and member events
+/// a server sends anyway pass through as events without being recorded.
+#[cfg(not(feature = "presence"))]
+#[test]
+fn presence_needs_the_feature() {
+    let mut r = Rig::new();
+    assert_eq!(
+        r.c.subscribe("presence-room"),
+        Err(ClientError::PresenceDisabled)
+    );
+    assert_eq!(r.c.channel_state("presence-room"), None);
+    r.c.subscribe("private-c").unwrap();
+    r.connected("1.1");
+    r.take();
+    r.c.provide_auth("private-c", "1.1", "k:s", None).unwrap();
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"private-c","data":"{\"presence\":{\"count\":1,\"ids\":[\"u1\"],\"hash\":{\"u1\":null}}}"}"#);
+    r.s.text(r#"{"event":"pusher_internal:member_added","channel":"private-c","data":"{\"user_id\":\"u3\",\"user_info\":{\"n\":3}}"}"#);
+    r.pump();
+    assert_eq!(
+        r.take(),
+        [
+            "subscribed private-c",
+            r#"member+ private-c u3 {"n":3} true"#
+        ]
+    );
+    assert_eq!(r.c.member_count("private-c"), 0);
+    assert_eq!(r.c.members("private-c").count(), 0);
+    r.s.text(r#"{"event":"pusher_internal:member_removed","channel":"private-c","data":"{\"user_id\":\"u3\"}"}"#);
+    r.pump();
+    assert_eq!(r.take(), ["member- private-c u3"]);
+}

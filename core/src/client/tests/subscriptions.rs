@@ -1,0 +1,178 @@
+//! Subscriptions, auth per socket id, refusals and resubscription after reconnects.
+
+use super::*;
+
+#[test]
+fn subscriptions_queue_until_connected_and_auth_is_per_socket() {
+    let mut r = Rig::new();
+    r.c.subscribe("my-channel").unwrap();
+    r.c.subscribe("private-x").unwrap();
+    r.c.subscribe("my-channel").unwrap();
+    assert_eq!(
+        r.c.subscribe("#server-to-user-1"),
+        Err(ClientError::ReservedChannel)
+    );
+    assert_eq!(
+        r.c.subscribe("bad name"),
+        Err(ClientError::Name(NameError::InvalidByte { at: 3 }))
+    );
+    assert_eq!(r.c.channel_state("my-channel"), Some(ChannelState::Pending));
+    r.connected("1.2");
+    assert_eq!(
+        r.s.take_got(),
+        [r#"{"event":"pusher:subscribe","data":{"channel":"my-channel"}}"#]
+    );
+    assert!(r.take().contains(&"auth private-x 1.2".to_string()));
+    assert_eq!(
+        r.c.channel_state("private-x"),
+        Some(ChannelState::AwaitingAuth)
+    );
+    // A stale answer is refused; the right one subscribes.
+    assert_eq!(
+        r.c.provide_auth("private-x", "9.9", "k:s", None),
+        Err(ClientError::StaleSocketId)
+    );
+    assert_eq!(
+        r.c.provide_auth("private-x", "1.2", "k:s", Some("{}")),
+        Err(ClientError::BadChannelData)
+    );
+    r.c.provide_auth("private-x", "1.2", "k:s", None).unwrap();
+    assert_eq!(
+        r.c.provide_auth("private-x", "1.2", "k:s", None),
+        Err(ClientError::NotAwaitingAuth)
+    );
+    r.pump();
+    assert_eq!(
+        r.s.take_got(),
+        [r#"{"event":"pusher:subscribe","data":{"auth":"k:s","channel":"private-x"}}"#]
+    );
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"private-x"}"#);
+    r.s.text(
+        r#"{"event":"pusher_internal:subscription_succeeded","channel":"my-channel","data":"{}"}"#,
+    );
+    r.s.text(r#"{"event":"greet","channel":"my-channel","data":"{\"hi\":\"\\u00e9\"}"}"#);
+    r.pump();
+    assert_eq!(
+        r.take(),
+        [
+            "subscribed private-x",
+            "subscribed my-channel",
+            r#"message greet Some("my-channel") Some("{\"hi\":\"\\u00e9\"}") None"#
+        ]
+    );
+    assert_eq!(
+        r.c.channel_state("private-x"),
+        Some(ChannelState::Subscribed)
+    );
+    // Subscribing while connected goes out at once; unsubscribing sends the frame.
+    r.c.subscribe("later").unwrap();
+    r.c.unsubscribe("my-channel").unwrap();
+    r.pump();
+    assert_eq!(
+        r.s.take_got(),
+        [
+            r#"{"event":"pusher:unsubscribe","data":{"channel":"my-channel"}}"#,
+            r#"{"event":"pusher:subscribe","data":{"channel":"later"}}"#
+        ]
+    );
+    assert_eq!(r.c.channel_state("my-channel"), None);
+    assert_eq!(r.c.unsubscribe("nope"), Err(ClientError::UnknownChannel));
+}
+
+#[test]
+fn auth_failure_and_server_rejection_are_per_channel_events() {
+    let mut r = Rig::new();
+    r.c.subscribe("private-a").unwrap();
+    r.c.subscribe("private-b").unwrap();
+    r.connected("3.4");
+    r.take();
+    r.c.auth_failed("private-a", "3.4", Some(403)).unwrap();
+    assert_eq!(r.c.channel_state("private-a"), Some(ChannelState::Failed));
+    r.pump();
+    assert_eq!(r.take(), ["subscription error private-a Some(403)"]);
+    r.c.provide_auth("private-b", "3.4", "k:bad", None).unwrap();
+    r.pump();
+    r.s.text(r#"{"event":"pusher:subscription_error","channel":"private-b","data":{"type":"AuthError","error":"no","status":401}}"#);
+    r.s.text(r#"{"event":"pusher:error","data":{"code":null,"message":"Invalid signature"}}"#);
+    r.pump();
+    assert_eq!(
+        r.take(),
+        [
+            "subscription error private-b Some(401)",
+            "error None Invalid signature"
+        ]
+    );
+    assert_eq!(r.c.channel_state("private-b"), Some(ChannelState::Failed));
+    assert_eq!(r.c.state(), State::Connected);
+    r.s.text(r#"{"event":"pusher:cache_miss","channel":"cache-x"}"#);
+    r.s.text(r#"{"event":"pusher_internal:subscription_count","channel":"c","data":"{\"subscription_count\":5}"}"#);
+    r.pump();
+    assert_eq!(r.take(), ["cache miss cache-x", "count c 5"]);
+}
+
+#[test]
+fn reconnect_resubscribes_with_fresh_auth() {
+    let mut r = Rig::new();
+    r.c.subscribe("public").unwrap();
+    r.c.subscribe("private-x").unwrap();
+    r.connected("1.1");
+    r.c.provide_auth("private-x", "1.1", "k:one", None).unwrap();
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"private-x"}"#);
+    r.pump();
+    r.take();
+    // The transport dies.
+    r.closed();
+    let ev = r.take();
+    assert!(
+        ev[0].starts_with("disconnected TransportLost Backoff Some("),
+        "{ev:?}"
+    );
+    assert_eq!(ev[1], "state Connected->Connecting");
+    assert_eq!(r.c.channel_state("private-x"), Some(ChannelState::Pending));
+    assert_eq!(r.c.socket_id(), None);
+    // An answer for the old socket is refused now.
+    assert_eq!(
+        r.c.provide_auth("private-x", "1.1", "k:one", None),
+        Err(ClientError::NotConnected)
+    );
+    let retry = r.c.poll_timeout().unwrap().as_millis();
+    assert!(retry <= 1000);
+    r.advance(retry);
+    assert_eq!(r.take_actions(), [Action::Open { tls: false }]);
+    r.accept();
+    r.s.established("2.2", 120);
+    r.pump();
+    assert_eq!(
+        r.s.take_got(),
+        [r#"{"event":"pusher:subscribe","data":{"channel":"public"}}"#]
+    );
+    assert!(r.take().contains(&"auth private-x 2.2".to_string()));
+    assert_eq!(
+        r.c.provide_auth("private-x", "1.1", "k:one", None),
+        Err(ClientError::StaleSocketId)
+    );
+    r.c.provide_auth("private-x", "2.2", "k:two", None).unwrap();
+    r.pump();
+    assert_eq!(
+        r.s.take_got(),
+        [r#"{"event":"pusher:subscribe","data":{"auth":"k:two","channel":"private-x"}}"#]
+    );
+}
+
+#[test]
+fn local_signer_answers_auth() {
+    let mut r = Rig::new();
+    r.c.subscribe("private-my-channel").unwrap();
+    r.connected("2991148437.7070406786");
+    let creds = Credentials::new("app-key", "app-secret");
+    r.c.authorize_locally("private-my-channel", &creds, None)
+        .unwrap();
+    r.pump();
+    // The same signature openssl gives for this socket and channel.
+    assert_eq!(
+        r.s.take_got(),
+        [
+            r#"{"event":"pusher:subscribe","data":{"auth":"app-key:8d3ae0c0ec188bf04a5c56e6a7d83ad0b81bbaeeb3bc098016e1156b087ec738","channel":"private-my-channel"}}"#
+        ]
+    );
+}
