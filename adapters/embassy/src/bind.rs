@@ -58,6 +58,11 @@ impl<'a, const N: usize> Router<'a, N> {
         self.add(Some(channel), Some(event), callback)
     }
 
+    /// Calls `callback` for `event` on any channel (pusher-js `pusher.bind(event, ..)`).
+    pub fn bind_event(&mut self, event: &'a str, callback: Callback<'a>) -> Result<(), RouterFull> {
+        self.add(None, Some(event), callback)
+    }
+
     /// Calls `callback` for every event on `channel` (`channel.bind_global`).
     pub fn bind_channel(
         &mut self,
@@ -67,12 +72,13 @@ impl<'a, const N: usize> Router<'a, N> {
         self.add(Some(channel), None, callback)
     }
 
-    /// Calls `callback` for every channel event (`pusher.bind_global`).
+    /// Calls `callback` for every event handlers can bind to (`pusher.bind_global`): channel
+    /// events and the protocol events of `Event::bindable`.
     pub fn bind_global(&mut self, callback: Callback<'a>) -> Result<(), RouterFull> {
         self.add(None, None, callback)
     }
 
-    /// Receives every other client event (state changes, errors, members, ...).
+    /// Receives every other client event (state changes, errors, auth requests, ...).
     pub fn on_other(&mut self, callback: &'a mut dyn FnMut(&Event<'_>)) {
         self.others = Some(callback);
     }
@@ -104,7 +110,7 @@ impl<'a, const N: usize> Router<'a, N> {
 
 impl<const N: usize> Handler for Router<'_, N> {
     fn event(&mut self, event: Event<'_>) -> ControlFlow<()> {
-        match event.message() {
+        match event.bindable() {
             Some(data) => {
                 for (c, e, callback) in self.routes.iter_mut().flatten() {
                     let channel_matches = c.is_none() || *c == data.channel;
@@ -127,6 +133,7 @@ impl<const N: usize> Handler for Router<'_, N> {
 #[cfg(test)]
 mod tests {
     extern crate std;
+    use std::format;
     use std::string::{String, ToString};
     use std::vec::Vec;
 
@@ -169,6 +176,43 @@ mod tests {
         assert_eq!(seen, ["1"]);
         assert_eq!(channel_wide, 3);
         assert_eq!(global, 4);
+        assert_eq!(others, 1);
+    }
+
+    #[test]
+    fn an_event_on_any_channel_and_protocol_events_bind_by_pusher_js_names() {
+        let (mut created, mut joined, mut others) = (Vec::new(), Vec::new(), 0);
+        {
+            let mut on_created =
+                |d: &EventData<'_>| created.push(d.channel.unwrap_or("-").to_string());
+            let mut on_joined = |d: &EventData<'_>| {
+                joined.push(format!("{} {}", d.event, d.user_id.unwrap_or("-")))
+            };
+            let mut on_other = |_: &Event<'_>| others += 1;
+            let mut router: Router<'_, 2> = Router::new();
+            router.bind_event("created", &mut on_created).unwrap();
+            router
+                .bind_channel("presence-room", &mut on_joined)
+                .unwrap();
+            router.on_other(&mut on_other);
+            let _ = router.event(message("orders", "created", "1"));
+            let _ = router.event(message("news", "created", "2"));
+            let _ = router.event(Event::Subscribed {
+                channel: "presence-room",
+            });
+            let _ = router.event(Event::MemberAdded {
+                channel: "presence-room",
+                id: "7",
+                info: "{}",
+                new: true,
+            });
+            let _ = router.event(Event::Ping);
+        }
+        assert_eq!(created, ["orders", "news"]);
+        assert_eq!(
+            joined,
+            ["pusher:subscription_succeeded -", "pusher:member_added 7"]
+        );
         assert_eq!(others, 1);
     }
 }

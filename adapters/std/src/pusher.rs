@@ -190,16 +190,34 @@ impl<'a> Pusher<'a> {
         self.driver.client().unsubscribe(channel)
     }
 
-    /// Calls `f` for `event` on `channel` (or on any channel when `None`).
-    pub fn bind(&mut self, channel: Option<&str>, event: &str, f: impl FnMut(&EventData<'_>) + 'a) {
+    /// Calls `f` for `event` on `channel` (pusher-js `channel.bind(event, f)`).
+    ///
+    /// Every adapter binds the same way: [`Pusher::bind`] (an event on a channel),
+    /// [`Pusher::bind_event`] (an event on any channel), [`Pusher::bind_channel`] (every event
+    /// on a channel) and [`Pusher::bind_global`] (every event). Handlers see channel events and
+    /// the protocol events pusher-js apps bind to (`pusher:subscription_succeeded`,
+    /// `pusher:member_added`, ...; see `pusher_core::client::Event::bindable`).
+    pub fn bind(&mut self, channel: &str, event: &str, f: impl FnMut(&EventData<'_>) + 'a) {
         self.handlers.push((
-            channel.map(str::to_owned),
+            Some(channel.to_owned()),
             Some(event.to_owned()),
             Box::new(f),
         ));
     }
 
-    /// Calls `f` for every event.
+    /// Calls `f` for `event` on any channel (pusher-js `pusher.bind(event, f)`).
+    pub fn bind_event(&mut self, event: &str, f: impl FnMut(&EventData<'_>) + 'a) {
+        self.handlers
+            .push((None, Some(event.to_owned()), Box::new(f)));
+    }
+
+    /// Calls `f` for every event on `channel` (pusher-js `channel.bind_global(f)`).
+    pub fn bind_channel(&mut self, channel: &str, f: impl FnMut(&EventData<'_>) + 'a) {
+        self.handlers
+            .push((Some(channel.to_owned()), None, Box::new(f)));
+    }
+
+    /// Calls `f` for every event (pusher-js `pusher.bind_global(f)`).
     pub fn bind_global(&mut self, f: impl FnMut(&EventData<'_>) + 'a) {
         self.handlers.push((None, None, Box::new(f)));
     }
@@ -307,6 +325,9 @@ impl<'a> Pusher<'a> {
             let Some(ev) = self.driver.client().poll_event() else {
                 return;
             };
+            if let Some(e) = ev.bindable() {
+                call(&mut self.handlers, &e);
+            }
             let owed = match ev {
                 Event::StateChanged { previous, current } => {
                     log::info!("state {previous:?} -> {current:?}");
@@ -322,70 +343,12 @@ impl<'a> Pusher<'a> {
                 Event::SigninRequired { socket_id } => Some(Request::Signin {
                     socket_id: socket_id.to_owned(),
                 }),
-                Event::Message {
-                    event,
-                    channel,
-                    data,
-                    user_id,
-                } => {
-                    call(
-                        &mut self.handlers,
-                        &EventData {
-                            event,
-                            channel,
-                            data,
-                            user_id,
-                        },
-                    );
-                    None
-                }
-                Event::Subscribed { channel } => {
-                    let e = EventData {
-                        event: "pusher:subscription_succeeded",
-                        channel: Some(channel),
-                        data: None,
-                        user_id: None,
-                    };
-                    call(&mut self.handlers, &e);
-                    None
-                }
-                Event::MemberAdded {
-                    channel, id, info, ..
-                } => {
-                    let e = EventData {
-                        event: "pusher:member_added",
-                        channel: Some(channel),
-                        data: Some(info),
-                        user_id: Some(id),
-                    };
-                    call(&mut self.handlers, &e);
-                    None
-                }
-                Event::SignedIn { user_data } => {
-                    let e = EventData {
-                        event: "pusher:signin_success",
-                        channel: None,
-                        data: Some(user_data.raw()),
-                        user_id: None,
-                    };
-                    call(&mut self.handlers, &e);
-                    None
-                }
-                Event::MemberRemoved { channel, id } => {
-                    let e = EventData {
-                        event: "pusher:member_removed",
-                        channel: Some(channel),
-                        data: None,
-                        user_id: Some(id),
-                    };
-                    call(&mut self.handlers, &e);
-                    None
-                }
                 other => {
                     let text = match other {
-                        Event::Error { code, message } => {
-                            Some(format!("pusher:error {code:?}: {}", message.raw()))
-                        }
+                        Event::Error { code, message } => Some(match code {
+                            Some(c) => format!("pusher:error {c}: {}", message.raw()),
+                            None => format!("pusher:error: {}", message.raw()),
+                        }),
                         Event::SubscriptionError { channel, status } => Some(match status {
                             Some(s) => format!("subscription to {channel} failed (status {s})"),
                             None => format!("subscription to {channel} failed"),

@@ -192,4 +192,52 @@ impl<'a> Event<'a> {
             _ => None,
         }
     }
+
+    /// The event as handlers bound by name see it, under pusher-js's names: channel events
+    /// as they are, and the protocol events a pusher-js app can bind to as
+    /// `pusher:subscription_succeeded`, `pusher:subscription_error`, `pusher:member_added`
+    /// (`user_id` the member, `data` its `user_info`), `pusher:member_removed`,
+    /// `pusher:cache_miss` and `pusher:signin_success` (`data` the user data). `None` for
+    /// connection-level events (states, errors, auth requests), which adapters report apart.
+    ///
+    /// ```
+    /// use pusher_core::client::Event;
+    ///
+    /// let e = Event::Subscribed { channel: "orders" };
+    /// let d = e.bindable().unwrap();
+    /// assert_eq!((d.event, d.channel), ("pusher:subscription_succeeded", Some("orders")));
+    /// ```
+    pub fn bindable(&self) -> Option<EventData<'a>> {
+        let on = |event, channel, data, user_id| {
+            Some(EventData {
+                event,
+                channel: Some(channel),
+                data,
+                user_id,
+            })
+        };
+        match *self {
+            Event::Message { .. } => self.message(),
+            Event::Subscribed { channel } => {
+                on("pusher:subscription_succeeded", channel, None, None)
+            }
+            Event::SubscriptionError { channel, .. } => {
+                on("pusher:subscription_error", channel, None, None)
+            }
+            Event::MemberAdded {
+                channel, id, info, ..
+            } => on("pusher:member_added", channel, Some(info), Some(id)),
+            Event::MemberRemoved { channel, id } => {
+                on("pusher:member_removed", channel, None, Some(id))
+            }
+            Event::CacheMiss { channel } => on("pusher:cache_miss", channel, None, None),
+            Event::SignedIn { user_data } => Some(EventData {
+                event: "pusher:signin_success",
+                channel: None,
+                data: Some(user_data.raw()),
+                user_id: None,
+            }),
+            _ => None,
+        }
+    }
 }
