@@ -72,6 +72,7 @@ mod hmac;
 pub mod name;
 pub mod rest;
 mod sha1;
+pub mod signer;
 pub mod webhook;
 pub mod wire;
 

@@ -9,6 +9,7 @@ use embassy_futures::select::{Either, Either3, select, select3};
 use embassy_time::Timer;
 use embedded_io_async::{Read, Write};
 use pusher_core::client::{self, Action, Client, Event, State};
+use pusher_core::name::{CHANNEL_NAME_MAX_LIMIT, ChannelName, SocketId};
 
 use crate::auth::Authorizer;
 use crate::connect::{Close, Connect};
@@ -264,9 +265,13 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
     async fn settle(&mut self) {
         let owed = core::mem::replace(&mut self.owed, Owed::None);
         let socket = self.owed_socket.get(..self.owed_socket_len).unwrap_or(&[]);
-        let Ok(socket) = core::str::from_utf8(socket) else {
+        let Some(socket_id) = core::str::from_utf8(socket)
+            .ok()
+            .and_then(|s| SocketId::new(s).ok())
+        else {
             return;
         };
+        let socket = socket_id.as_str();
         match owed {
             Owed::None => {}
             Owed::Channel => {
@@ -274,10 +279,14 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
                     .owed_channel
                     .get(..self.owed_channel_len)
                     .unwrap_or(&[]);
-                let Ok(channel) = core::str::from_utf8(channel) else {
+                let Some(name) = core::str::from_utf8(channel)
+                    .ok()
+                    .and_then(|c| ChannelName::with_max_len(c, CHANNEL_NAME_MAX_LIMIT).ok())
+                else {
                     return;
                 };
-                let answer = match self.authorizer.authorize(channel, socket).await {
+                let channel = name.as_str();
+                let answer = match self.authorizer.authorize(socket_id, name).await {
                     Ok(grant) => {
                         self.client
                             .provide_auth(channel, socket, grant.auth, grant.channel_data)
@@ -295,7 +304,7 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
                 }
             }
             Owed::Signin => {
-                if let Ok(grant) = self.authorizer.authenticate(socket).await
+                if let Ok(grant) = self.authorizer.authenticate_user(socket_id).await
                     && let Err(e) =
                         self.client
                             .provide_user_auth(socket, grant.auth, grant.user_data)

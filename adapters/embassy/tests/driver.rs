@@ -376,18 +376,17 @@ fn disconnect_ends_the_run() {
 #[test]
 fn a_callback_signs_and_a_refusal_becomes_a_subscription_error() {
     use pusher_embassy::{AuthError, CallbackAuthorizer};
-    let sign = |channel: &str, socket_id: &str, out: &mut [u8]| -> Result<usize, AuthError> {
-        if channel == "private-denied" {
-            return Err(AuthError::Unavailable);
-        }
-        let creds = Credentials::new(KEY, SECRET);
-        let socket = SocketId::new(socket_id).map_err(|_| AuthError::BadInput)?;
-        let name = ChannelName::new(channel).map_err(|_| AuthError::BadInput)?;
-        let token = creds
-            .channel_auth(out, socket, name, None)
-            .map_err(|_| AuthError::BufferTooSmall)?;
-        Ok(token.len())
-    };
+    let sign =
+        |socket: SocketId<'_>, name: ChannelName<'_>, out: &mut [u8]| -> Result<usize, AuthError> {
+            if name.as_str() == "private-denied" {
+                return Err(AuthError::Unavailable);
+            }
+            let creds = Credentials::new(KEY, SECRET);
+            let token = creds
+                .channel_auth(out, socket, name, None)
+                .map_err(|_| AuthError::BufferTooSmall)?;
+            Ok(token.len())
+        };
     let mut connector = Connector::default();
     let mut driver = Driver::new(client(), CallbackAuthorizer::<_, 128>::new(sign));
     driver.client().subscribe("private-b").unwrap();

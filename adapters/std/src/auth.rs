@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pusher_core::auth::Credentials;
+use pusher_core::signer;
 use pusher_core::wire::json::Value;
 use pusher_core::{ChannelName, SocketId};
 use rustls::ClientConfig;
@@ -60,11 +61,18 @@ fn failure(status: Option<u16>, message: impl Into<String>) -> AuthFailure {
 /// The client asks it on worker threads, so that a slow endpoint never holds up the
 /// connection: it is shared (`&self`, `Send + Sync`) and may be asked for several channels
 /// at once.
+///
+/// The arguments are typed and in the same order in every adapter (`socket_id`, then
+/// `channel`), so a swap does not compile.
 pub trait Authorizer: Send + Sync + 'static {
     /// Authorizes `socket_id` on `channel`.
-    fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure>;
+    fn authorize(
+        &self,
+        socket_id: SocketId<'_>,
+        channel: ChannelName<'_>,
+    ) -> Result<ChannelAuth, AuthFailure>;
     /// Signs in `socket_id`.
-    fn authenticate_user(&self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
+    fn authenticate_user(&self, socket_id: SocketId<'_>) -> Result<UserAuth, AuthFailure> {
         let _ = socket_id;
         Err(failure(None, "this authorizer does not sign users in"))
     }
@@ -93,45 +101,48 @@ impl LocalSigner {
     }
 }
 
-impl Authorizer for LocalSigner {
-    fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
-        let creds = Credentials::new(&self.key, &self.secret);
-        let name =
-            ChannelName::with_max_len(channel, 200).map_err(|e| failure(None, e.to_string()))?;
-        let socket = SocketId::new(socket_id).map_err(|e| failure(None, e.to_string()))?;
-        let data = if name.kind().is_presence() {
-            Some(
-                self.channel_data
-                    .clone()
-                    .ok_or_else(|| failure(None, "presence needs channel_data"))?,
-            )
-        } else {
-            None
-        };
+impl LocalSigner {
+    /// The core's signer over this one's key, secret and data (the one signing path every
+    /// adapter uses, so the presence and sign-in rules are checked in one place).
+    fn with<R>(&self, f: impl FnOnce(&signer::LocalSigner<'_>, &mut [u8]) -> R) -> R {
+        let mut core = signer::LocalSigner::new(Credentials::new(&self.key, &self.secret));
+        if let Some(d) = &self.channel_data {
+            core = core.with_channel_data(d);
+        }
+        if let Some(d) = &self.user_data {
+            core = core.with_user_data(d);
+        }
         let mut out = vec![0u8; self.key.len() + 80];
-        let auth = creds
-            .channel_auth(&mut out, socket, name, data.as_deref())
-            .map_err(|e| failure(None, e.to_string()))?;
-        Ok(ChannelAuth {
-            auth: auth.to_owned(),
-            channel_data: data,
+        f(&core, &mut out)
+    }
+}
+
+impl Authorizer for LocalSigner {
+    fn authorize(
+        &self,
+        socket_id: SocketId<'_>,
+        channel: ChannelName<'_>,
+    ) -> Result<ChannelAuth, AuthFailure> {
+        self.with(|core, out| {
+            let g = core
+                .channel(socket_id, channel, out)
+                .map_err(|e| failure(None, e.to_string()))?;
+            Ok(ChannelAuth {
+                auth: g.auth.to_owned(),
+                channel_data: g.channel_data.map(str::to_owned),
+            })
         })
     }
 
-    fn authenticate_user(&self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
-        let creds = Credentials::new(&self.key, &self.secret);
-        let socket = SocketId::new(socket_id).map_err(|e| failure(None, e.to_string()))?;
-        let user_data = self
-            .user_data
-            .clone()
-            .ok_or_else(|| failure(None, "sign-in needs user_data"))?;
-        let mut out = vec![0u8; self.key.len() + 80];
-        let auth = creds
-            .user_auth(&mut out, socket, &user_data)
-            .map_err(|e| failure(None, e.to_string()))?;
-        Ok(UserAuth {
-            auth: auth.to_owned(),
-            user_data,
+    fn authenticate_user(&self, socket_id: SocketId<'_>) -> Result<UserAuth, AuthFailure> {
+        self.with(|core, out| {
+            let g = core
+                .user(socket_id, out)
+                .map_err(|e| failure(None, e.to_string()))?;
+            Ok(UserAuth {
+                auth: g.auth.to_owned(),
+                user_data: g.user_data.to_owned(),
+            })
         })
     }
 }
@@ -141,9 +152,16 @@ pub struct CallbackAuthorizer<F>(pub F);
 
 impl<F> Authorizer for CallbackAuthorizer<F>
 where
-    F: Fn(&str, &str) -> Result<ChannelAuth, AuthFailure> + Send + Sync + 'static,
+    F: Fn(SocketId<'_>, ChannelName<'_>) -> Result<ChannelAuth, AuthFailure>
+        + Send
+        + Sync
+        + 'static,
 {
-    fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
+    fn authorize(
+        &self,
+        socket_id: SocketId<'_>,
+        channel: ChannelName<'_>,
+    ) -> Result<ChannelAuth, AuthFailure> {
         (self.0)(socket_id, channel)
     }
 }
@@ -266,11 +284,18 @@ fn string_field(v: &Value<'_>, name: &str) -> Option<String> {
 }
 
 impl Authorizer for HttpAuthorizer {
-    fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, AuthFailure> {
+    fn authorize(
+        &self,
+        socket_id: SocketId<'_>,
+        channel: ChannelName<'_>,
+    ) -> Result<ChannelAuth, AuthFailure> {
         let body = self.post(
             &self.endpoint,
             &self.path,
-            &[("socket_id", socket_id), ("channel_name", channel)],
+            &[
+                ("socket_id", socket_id.as_str()),
+                ("channel_name", channel.as_str()),
+            ],
         )?;
         let v = json(&body)?;
         let auth =
@@ -281,12 +306,12 @@ impl Authorizer for HttpAuthorizer {
         })
     }
 
-    fn authenticate_user(&self, socket_id: &str) -> Result<UserAuth, AuthFailure> {
+    fn authenticate_user(&self, socket_id: SocketId<'_>) -> Result<UserAuth, AuthFailure> {
         let (ep, path) = self
             .user_endpoint
             .clone()
             .ok_or_else(|| failure(None, "no user auth endpoint"))?;
-        let body = self.post(&ep, &path, &[("socket_id", socket_id)])?;
+        let body = self.post(&ep, &path, &[("socket_id", socket_id.as_str())])?;
         let v = json(&body)?;
         let auth =
             string_field(&v, "auth").ok_or_else(|| failure(Some(200), "no auth in response"))?;
@@ -318,11 +343,15 @@ mod tests {
     #[test]
     fn local_signer_matches_the_docs_vector() {
         let s = LocalSigner::new("278d425bdf160c739803", "7ad3773142a6692b25b8");
-        let a = s.authorize("1234.1234", "private-foobar").unwrap();
+        let sid = SocketId::new("1234.1234").unwrap();
+        let a = s
+            .authorize(sid, ChannelName::new("private-foobar").unwrap())
+            .unwrap();
         assert_eq!(
             a.auth,
             "278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"
         );
-        assert!(s.authorize("1234.1234", "presence-x").is_err());
+        let presence = ChannelName::new("presence-x").unwrap();
+        assert!(s.authorize(sid, presence).is_err());
     }
 }

@@ -7,7 +7,21 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
+use pusher_core::name::{CHANNEL_NAME_MAX_LIMIT, ChannelName, SocketId};
+
 use crate::auth::{AuthFailure, Authorizer, ChannelAuth, UserAuth};
+
+/// A request's socket id, typed (the core handed out a valid one).
+fn socket(id: &str) -> Result<SocketId<'_>, AuthFailure> {
+    SocketId::new(id).map_err(|e| invalid(e.to_string()))
+}
+
+fn invalid(message: String) -> AuthFailure {
+    AuthFailure {
+        status: None,
+        message,
+    }
+}
 
 /// What was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,9 +100,15 @@ impl AuthWork {
             .spawn(move || {
                 let answer = match &asked {
                     Request::Channel { channel, socket_id } => {
-                        Answer::Channel(a.authorize(socket_id, channel))
+                        Answer::Channel(socket(socket_id).and_then(|s| {
+                            let c = ChannelName::with_max_len(channel, CHANNEL_NAME_MAX_LIMIT)
+                                .map_err(|e| invalid(e.to_string()))?;
+                            a.authorize(s, c)
+                        }))
                     }
-                    Request::Signin { socket_id } => Answer::Signin(a.authenticate_user(socket_id)),
+                    Request::Signin { socket_id } => {
+                        Answer::Signin(socket(socket_id).and_then(|s| a.authenticate_user(s)))
+                    }
                 };
                 // The client may be gone; then nobody needs the answer.
                 let _ = tx.send((id, answer));
@@ -148,15 +168,18 @@ mod tests {
 
     #[test]
     fn a_hanging_authorizer_times_out_and_a_fast_one_is_not_held_up_by_it() {
-        let a: Arc<dyn Authorizer> = Arc::new(CallbackAuthorizer(|_: &str, channel: &str| {
-            if channel == "private-slow" {
-                std::thread::sleep(Duration::from_millis(600));
-            }
-            Ok(ChannelAuth {
-                auth: format!("k:{channel}"),
-                channel_data: None,
-            })
-        }));
+        let a: Arc<dyn Authorizer> = Arc::new(CallbackAuthorizer(
+            |_: SocketId<'_>, channel: ChannelName<'_>| {
+                let channel = channel.as_str();
+                if channel == "private-slow" {
+                    std::thread::sleep(Duration::from_millis(600));
+                }
+                Ok(ChannelAuth {
+                    auth: format!("k:{channel}"),
+                    channel_data: None,
+                })
+            },
+        ));
         let mut w = AuthWork::new(Duration::from_millis(300));
         w.ask(&a, channel_request("private-slow"));
         w.ask(&a, channel_request("private-fast"));
