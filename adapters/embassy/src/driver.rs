@@ -5,13 +5,13 @@
 
 use core::ops::ControlFlow;
 
-use embassy_futures::select::{Either, Either3, select, select3};
+use embassy_futures::select::{Either, Either4, select, select4};
 use embassy_time::Timer;
 use embedded_io_async::{Read, Write};
-use pusher_core::client::{self, Action, Client, Event, State};
+use pusher_core::client::{self, Action, AuthRequest, Client, Event, State};
 use pusher_core::name::{CHANNEL_NAME_MAX_LIMIT, ChannelName, SocketId};
 
-use crate::auth::Authorizer;
+use crate::auth::{AuthError, Authorizer, ChannelGrant, UserGrant};
 use crate::connect::{Close, Connect};
 use crate::fmt::debug;
 
@@ -58,27 +58,28 @@ pub enum Stop {
     Failed,
 }
 
-/// Auth work copied out of an event, done once the event's borrow ends.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Owed {
-    None,
-    Channel,
-    Signin,
+/// An authorizer's answer, raced against the socket.
+enum Answer<'g> {
+    Channel(Result<ChannelGrant<'g>, AuthError>),
+    User(Result<UserGrant<'g>, AuthError>),
 }
 
 /// Drives a [`Client`] over connections from a [`Connect`]or, signing with an
 /// [`Authorizer`].
+///
+/// Auth requests never hold up the connection: the authorizer's future is raced against the
+/// socket, the client's timers and the app, so public channels, pings and events go on while
+/// it works; an answer that takes longer than [`Driver::set_auth_timeout`] (10 s by default)
+/// becomes a subscription error, and the next reconnect asks again.
 pub struct Driver<'a, A, const CHANNELS: usize = 8, const NAME: usize = 48> {
     client: Client<'a, CHANNELS, NAME>,
     authorizer: A,
     epoch: embassy_time::Instant,
     /// A connection was being opened or was open when a `run` future was dropped.
     transport: bool,
-    owed: Owed,
-    owed_channel: [u8; NAME],
-    owed_channel_len: usize,
-    owed_socket: [u8; client::MAX_SOCKET_ID],
-    owed_socket_len: usize,
+    auth_timeout: embassy_time::Duration,
+    /// The request being asked, and when it times out.
+    asking: Option<(AuthRequest<NAME>, embassy_time::Instant)>,
 }
 
 impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, CHANNELS, NAME> {
@@ -89,12 +90,14 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
             authorizer,
             epoch: embassy_time::Instant::now(),
             transport: false,
-            owed: Owed::None,
-            owed_channel: [0; NAME],
-            owed_channel_len: 0,
-            owed_socket: [0; client::MAX_SOCKET_ID],
-            owed_socket_len: 0,
+            auth_timeout: embassy_time::Duration::from_secs(10),
+            asking: None,
         }
+    }
+
+    /// How long the authorizer may take for one request (default 10 s).
+    pub fn set_auth_timeout(&mut self, timeout: embassy_time::Duration) {
+        self.auth_timeout = timeout;
     }
 
     /// The client: subscribe, trigger, read members and state.
@@ -200,11 +203,43 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
             if self.client.poll_action().is_some() {
                 return None;
             }
-            let deadline = self.client.poll_timeout().map(|at| self.wall(at));
+            // The request to ask (the same one until it is answered), and its deadline.
+            let request = self.client.auth_request();
+            if request.as_ref() != self.asking.as_ref().map(|(r, _)| r) {
+                let until = embassy_time::Instant::now() + self.auth_timeout;
+                self.asking = request.map(|r| (r, until));
+            }
+            let auth_deadline = self.asking.as_ref().map(|(_, until)| *until);
+            let deadline = self
+                .client
+                .poll_timeout()
+                .map(|at| self.wall(at))
+                .into_iter()
+                .chain(auth_deadline)
+                .min();
             let timer = async {
                 match deadline {
                     Some(at) => Timer::at(at).await,
                     None => core::future::pending::<()>().await,
+                }
+            };
+            let asking = self.asking.as_ref().map(|(r, _)| r);
+            let authorizer = &mut self.authorizer;
+            let auth = async {
+                let Some(req) = asking else {
+                    return core::future::pending().await;
+                };
+                let Ok(socket_id) = SocketId::new(req.socket_id()) else {
+                    return Answer::Channel(Err(AuthError::BadInput));
+                };
+                match req.channel() {
+                    Some(c) => match ChannelName::with_max_len(c, CHANNEL_NAME_MAX_LIMIT) {
+                        Ok(channel) => {
+                            Answer::Channel(authorizer.authorize(socket_id, channel).await)
+                        }
+                        Err(_) => Answer::Channel(Err(AuthError::BadInput)),
+                    },
+                    None => Answer::User(authorizer.authenticate_user(socket_id).await),
                 }
             };
             let spare = self.client.rx_buffer();
@@ -212,20 +247,35 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
                 // A frame larger than the buffer: the next `poll_event` reports and closes.
                 continue;
             }
-            match select3(conn.read(spare), timer, app.wait()).await {
-                Either3::First(Ok(0)) => {
+            // The authorizer first: a local signer answers at once.
+            match select4(auth, conn.read(spare), timer, app.wait()).await {
+                Either4::First(answer) => {
+                    if let Some((req, _)) = self.asking.take() {
+                        settle(&mut self.client, &req, answer);
+                    }
+                }
+                Either4::Second(Ok(0)) => {
                     debug!("closed by peer");
                     return None;
                 }
-                Either3::First(Ok(n)) => {
+                Either4::Second(Ok(n)) => {
                     let now = self.now();
                     self.client.commit_rx(n, now);
                 }
-                Either3::First(Err(e)) => {
+                Either4::Second(Err(e)) => {
                     debug!("read failed:", embedded_io_async::Error::kind(&e));
                     return None;
                 }
-                Either3::Second(()) | Either3::Third(()) => {}
+                Either4::Third(()) | Either4::Fourth(()) => {}
+            }
+            if let Some((req, until)) = self.asking.as_ref()
+                && *until <= embassy_time::Instant::now()
+            {
+                debug!("auth timed out");
+                if let Some(channel) = req.channel() {
+                    let _ = self.client.auth_failed(channel, req.socket_id(), None);
+                }
+                self.asking = None;
             }
             let now = self.now();
             if self.client.poll_timeout().is_some_and(|t| t <= now) {
@@ -234,24 +284,10 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
         }
     }
 
-    /// Hands out every pending event, settles auth requests, lets the app work.
+    /// Hands out every pending event, then lets the app work.
     async fn turn<H: Handler>(&mut self, app: &mut H) -> ControlFlow<Stop> {
         while let Some(event) = self.client.poll_event() {
-            match event {
-                Event::AuthRequired { channel, socket_id } => {
-                    self.owed = Owed::Channel;
-                    self.owed_channel_len = copy(&mut self.owed_channel, channel);
-                    self.owed_socket_len = copy(&mut self.owed_socket, socket_id);
-                }
-                Event::SigninRequired { socket_id } => {
-                    self.owed = Owed::Signin;
-                    self.owed_socket_len = copy(&mut self.owed_socket, socket_id);
-                }
-                _ => {}
-            }
-            let flow = app.event(event);
-            self.settle().await;
-            if flow.is_break() {
+            if app.event(event).is_break() {
                 return ControlFlow::Break(Stop::App);
             }
         }
@@ -259,60 +295,6 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
             return ControlFlow::Break(Stop::App);
         }
         ControlFlow::Continue(())
-    }
-
-    /// Answers the auth request copied out of the last event.
-    async fn settle(&mut self) {
-        let owed = core::mem::replace(&mut self.owed, Owed::None);
-        let socket = self.owed_socket.get(..self.owed_socket_len).unwrap_or(&[]);
-        let Some(socket_id) = core::str::from_utf8(socket)
-            .ok()
-            .and_then(|s| SocketId::new(s).ok())
-        else {
-            return;
-        };
-        let socket = socket_id.as_str();
-        match owed {
-            Owed::None => {}
-            Owed::Channel => {
-                let channel = self
-                    .owed_channel
-                    .get(..self.owed_channel_len)
-                    .unwrap_or(&[]);
-                let Some(name) = core::str::from_utf8(channel)
-                    .ok()
-                    .and_then(|c| ChannelName::with_max_len(c, CHANNEL_NAME_MAX_LIMIT).ok())
-                else {
-                    return;
-                };
-                let channel = name.as_str();
-                let answer = match self.authorizer.authorize(socket_id, name).await {
-                    Ok(grant) => {
-                        self.client
-                            .provide_auth(channel, socket, grant.auth, grant.channel_data)
-                    }
-                    Err(e) => {
-                        debug!("auth refused:", e);
-                        self.client.auth_failed(channel, socket, None)
-                    }
-                };
-                if let Err(e) = answer {
-                    // Stale socket id (reconnected meanwhile) or no room: the client
-                    // asks again when it can.
-                    debug!("auth answer not taken:", e);
-                    let _ = self.client.auth_failed(channel, socket, None);
-                }
-            }
-            Owed::Signin => {
-                if let Ok(grant) = self.authorizer.authenticate_user(socket_id).await
-                    && let Err(e) =
-                        self.client
-                            .provide_user_auth(socket, grant.auth, grant.user_data)
-                {
-                    debug!("sign-in answer not taken:", e);
-                }
-            }
-        }
     }
 
     /// Writes everything the client queued. False when the transport failed.
@@ -340,11 +322,31 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
     }
 }
 
-/// Copies `s` into `buf`, truncating if it does not fit (then the answer is refused as stale).
-fn copy(buf: &mut [u8], s: &str) -> usize {
-    let n = s.len().min(buf.len());
-    if let (Some(dst), Some(src)) = (buf.get_mut(..n), s.as_bytes().get(..n)) {
-        dst.copy_from_slice(src);
+/// Hands an authorizer's answer to the client. A refusal, or an answer the client cannot
+/// use, becomes a subscription error for the channel (asked again after the next reconnect).
+fn settle<const CHANNELS: usize, const NAME: usize>(
+    client: &mut Client<'_, CHANNELS, NAME>,
+    req: &AuthRequest<NAME>,
+    answer: Answer<'_>,
+) {
+    let socket = req.socket_id();
+    match (req.channel(), answer) {
+        (Some(channel), Answer::Channel(Ok(grant))) => {
+            if let Err(e) = client.provide_auth(channel, socket, grant.auth, grant.channel_data) {
+                // Stale socket id (reconnected meanwhile) or no room.
+                debug!("auth answer not taken:", e);
+                let _ = client.auth_failed(channel, socket, None);
+            }
+        }
+        (Some(channel), _) => {
+            debug!("auth refused");
+            let _ = client.auth_failed(channel, socket, None);
+        }
+        (None, Answer::User(Ok(grant))) => {
+            if let Err(e) = client.provide_user_auth(socket, grant.auth, grant.user_data) {
+                debug!("sign-in answer not taken:", e);
+            }
+        }
+        (None, _) => debug!("sign-in refused"),
     }
-    n
 }

@@ -420,3 +420,68 @@ fn a_callback_signs_and_a_refusal_becomes_a_subscription_error() {
     );
     assert!(!got.iter().any(|g| g.contains("private-denied")), "{got:?}");
 }
+
+/// Signs like [`LocalSigner`], except that it never answers for `private-slow`.
+struct Hanging(LocalSigner<'static, 128>);
+
+impl pusher_embassy::Authorizer for Hanging {
+    async fn authorize(
+        &mut self,
+        socket_id: SocketId<'_>,
+        channel: ChannelName<'_>,
+    ) -> Result<pusher_embassy::ChannelGrant<'_>, pusher_embassy::AuthError> {
+        if channel.as_str() == "private-slow" {
+            std::future::pending::<()>().await;
+        }
+        self.0.authorize(socket_id, channel).await
+    }
+}
+
+#[test]
+fn a_hanging_authorizer_holds_up_nothing_and_times_out_into_a_subscription_error() {
+    let mut connector = Connector::default();
+    let mut driver = Driver::new(client(), Hanging(signer()));
+    driver.set_auth_timeout(Duration::from_millis(300));
+    // The hanging channel first, so its request is asked before the others.
+    driver.client().subscribe("private-slow").unwrap();
+    driver.client().subscribe("public-a").unwrap();
+    driver.client().subscribe("private-b").unwrap();
+    driver.connect();
+    let start = std::time::Instant::now();
+    let mut seen: Vec<(u128, String)> = Vec::new();
+    let stop = block_on(driver.run(&mut connector, &mut |event: Event<'_>| {
+        let line = match event {
+            Event::SubscriptionError { channel, .. } => Some(format!("refused {channel}")),
+            other => describe(&other),
+        };
+        if let Some(line) = line {
+            seen.push((start.elapsed().as_millis(), line));
+        }
+        let has = |l: &str| seen.iter().any(|(_, s)| s == l);
+        if has("refused private-slow") && has("subscribed private-b") {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }));
+    assert_eq!(stop, Stop::App);
+    let at = |l: &str| {
+        seen.iter()
+            .find(|(_, s)| s == l)
+            .map(|(t, _)| *t)
+            .unwrap_or_else(|| panic!("no {l:?} in {seen:?}"))
+    };
+    // The public channel and its event did not wait for the authorizer.
+    assert!(at("subscribed public-a") < 200, "{seen:?}");
+    assert!(at(r#"message public-a order {"id":7}"#) < 200, "{seen:?}");
+    // The hanging request times out on its own; the next one is signed after it.
+    let refused = at("refused private-slow");
+    assert!((300..2000).contains(&refused), "{seen:?}");
+    assert!(at("subscribed private-b") >= refused, "{seen:?}");
+    let got = connector.servers[0].borrow().got.clone();
+    assert!(!got.iter().any(|g| g.contains("private-slow")), "{got:?}");
+    assert!(
+        got.contains(&signed_subscribe("private-b", "1.1")),
+        "{got:?}"
+    );
+}

@@ -29,6 +29,7 @@
 //! Nothing here allocates: the receive, transmit and presence buffers belong to the caller,
 //! and the client state itself fits in well under a kilobyte with the default capacities.
 
+mod auth_request;
 mod backoff;
 mod channels;
 mod config;
@@ -52,6 +53,7 @@ mod tx;
 #[cfg(test)]
 mod tests;
 
+pub use auth_request::AuthRequest;
 pub use channels::ChannelState;
 pub use config::Config;
 pub use error::ClientError;

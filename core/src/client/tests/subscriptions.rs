@@ -176,3 +176,39 @@ fn local_signer_answers_auth() {
         ]
     );
 }
+
+#[test]
+fn auth_requests_are_owned_and_asked_until_answered() {
+    let mut r = Rig::new();
+    r.c.subscribe("public").unwrap();
+    r.c.subscribe("private-a").unwrap();
+    r.c.subscribe("private-b").unwrap();
+    assert_eq!(r.c.auth_request(), None, "not connected");
+    r.connected("4.2");
+    r.c.signin();
+    r.pump();
+    let ask = |r: &Rig| {
+        r.c.auth_request()
+            .map(|q| format!("{} {:?}", q.socket_id(), q.channel()))
+    };
+    assert_eq!(ask(&r).as_deref(), Some(r#"4.2 Some("private-a")"#));
+    // Asked again until answered; a refusal moves on to the next.
+    assert_eq!(ask(&r).as_deref(), Some(r#"4.2 Some("private-a")"#));
+    r.c.auth_failed("private-a", "4.2", Some(500)).unwrap();
+    assert_eq!(ask(&r).as_deref(), Some(r#"4.2 Some("private-b")"#));
+    r.c.provide_auth("private-b", "4.2", "k:s", None).unwrap();
+    // Then the sign-in the app was asked for.
+    assert_eq!(ask(&r).as_deref(), Some("4.2 None"));
+    r.c.provide_user_auth("4.2", "k:s", r#"{"id":"1"}"#)
+        .unwrap();
+    assert_eq!(ask(&r), None);
+    // A new connection asks again, for its own socket id.
+    r.s.close(4200);
+    r.pump();
+    r.closed();
+    r.take_actions();
+    r.accept();
+    r.s.established("5.5", 120);
+    r.pump();
+    assert_eq!(ask(&r).as_deref(), Some(r#"5.5 Some("private-a")"#));
+}

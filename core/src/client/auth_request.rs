@@ -1,0 +1,73 @@
+//! The auth request a driver owes an answer to, owned: copied out of the client so that
+//! asking an authorizer (which may take a while, and may be raced against the socket) does
+//! not hold a borrow of the client.
+
+use super::channels::ChannelState;
+use super::machine::{Client, MAX_SOCKET_ID, Phase, Signin};
+use crate::buf::Bytes as _;
+
+/// A channel subscription or a sign-in waiting for its signature, for the current socket id.
+///
+/// The client keeps asking: [`Client::auth_request`] returns the same request until it is
+/// answered ([`Client::provide_auth`], [`Client::auth_failed`],
+/// [`Client::provide_user_auth`]) or the connection changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthRequest<const NAME: usize> {
+    socket_id: [u8; MAX_SOCKET_ID],
+    socket_id_len: u8,
+    channel: [u8; NAME],
+    /// 0 for a sign-in.
+    channel_len: u8,
+}
+
+impl<const NAME: usize> AuthRequest<NAME> {
+    /// The socket id to sign for.
+    pub fn socket_id(&self) -> &str {
+        text(&self.socket_id, self.socket_id_len)
+    }
+
+    /// The channel to sign; `None` for a sign-in.
+    pub fn channel(&self) -> Option<&str> {
+        (self.channel_len > 0).then(|| text(&self.channel, self.channel_len))
+    }
+}
+
+fn text(bytes: &[u8], len: u8) -> &str {
+    // Filled from `&str`s below, so this never falls back.
+    core::str::from_utf8(bytes.get(..usize::from(len)).unwrap_or(&[])).unwrap_or("")
+}
+
+impl<const CHANNELS: usize, const NAME: usize> Client<'_, CHANNELS, NAME> {
+    /// The oldest auth request still unanswered on this connection: channels first (in table
+    /// order), then a sign-in the app was asked for. `None` when nothing waits.
+    pub fn auth_request(&self) -> Option<AuthRequest<NAME>> {
+        let inner = &self.inner;
+        if inner.phase != Phase::Established {
+            return None;
+        }
+        let sid = inner.socket_id()?;
+        let mut req = AuthRequest {
+            socket_id: [0; MAX_SOCKET_ID],
+            socket_id_len: u8::try_from(sid.len()).ok()?,
+            channel: [0; NAME],
+            channel_len: 0,
+        };
+        req.socket_id
+            .get_mut(..sid.len())?
+            .copy_from(sid.as_bytes());
+        let waiting = (0..CHANNELS)
+            .filter_map(|i| inner.channels.get(i))
+            .find(|s| s.used && !s.internal && s.state == ChannelState::AwaitingAuth);
+        match waiting {
+            Some(slot) => {
+                let name = slot.name();
+                req.channel
+                    .get_mut(..name.len())?
+                    .copy_from(name.as_bytes());
+                req.channel_len = u8::try_from(name.len()).ok()?;
+                Some(req)
+            }
+            None => (inner.signin == Signin::Waiting).then_some(req),
+        }
+    }
+}
