@@ -41,6 +41,11 @@ impl core::error::Error for AuthError {}
 /// Signs subscriptions and sign-ins. Implement it to ask your backend (over another socket)
 /// or use [`LocalSigner`]. The arguments are typed and in the same order in every adapter
 /// (`socket_id`, then `channel`), so a swap does not compile.
+///
+/// The driver races these futures against the socket, so they must be cancel-safe: when a
+/// frame arrives first, the future is dropped and the same request is asked again on the next
+/// turn. An authorizer that talks to a backend should keep its progress (an open connection,
+/// a response being read) in `self`, so that asking again resumes rather than starts over.
 pub trait Authorizer {
     /// Signs a subscription of `socket_id` to a private or presence `channel`.
     async fn authorize(
