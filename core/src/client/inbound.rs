@@ -7,6 +7,7 @@ use super::notices::Notice;
 use super::presence::StoreFull;
 use super::retry::{Problem, Retry, retry_for};
 use super::time::Duration;
+use super::timers::Timer;
 use crate::buf::Bytes as _;
 use crate::buf::Status;
 use crate::wire::event::{EventError, ServerMessage};
@@ -268,9 +269,9 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
         dst.copy_from(id);
         self.socket_id_len = id.len() as u8;
         self.phase = Phase::Established;
-        self.attempt_deadline = None;
-        self.unavailable_at = None;
-        self.retry_at = None;
+        self.timers.stop(Timer::Attempt);
+        self.timers.stop(Timer::Unavailable);
+        self.timers.stop(Timer::Retry);
         self.activity = match activity_timeout {
             Some(s) if s > 0 => self
                 .config
@@ -278,8 +279,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                 .min(Duration::from_secs(u64::from(s))),
             _ => self.config.activity_timeout,
         };
-        self.activity_at = Some(self.now.after(self.activity));
-        self.stable_at = Some(self.now.after(self.config.stable_after));
+        self.timers
+            .set(Timer::Activity, self.now.after(self.activity));
+        self.timers
+            .set(Timer::Stable, self.now.after(self.config.stable_after));
         self.bucket = Bucket {
             milli: u64::from(self.config.client_events_per_sec) * 1000,
             at: self.now,

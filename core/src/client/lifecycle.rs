@@ -5,6 +5,7 @@ use super::event::{Action, State};
 use super::machine::{Client, Phase};
 use super::retry::{Problem, Retry};
 use super::time::Instant;
+use super::timers::Timer;
 use crate::buf::BufferTooSmall;
 use crate::wire::handshake::{ClientHandshake, HandshakeError, RequestParams};
 
@@ -111,30 +112,29 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     pub fn handle_timeout(&mut self, now: Instant) {
         let inner = &mut self.inner;
         inner.now = now;
-        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
-        if due(inner.stable_at) {
-            inner.stable_at = None;
-            inner.backoff.reset();
-        }
-        if due(inner.unavailable_at) {
-            inner.unavailable_at = None;
-            if inner.state == State::Connecting {
-                inner.set_state(State::Unavailable);
+        for timer in Timer::ALL {
+            if timer == Timer::Retry || !inner.timers.expire(timer, now) {
+                continue;
             }
-        }
-        if due(inner.attempt_deadline) {
-            inner.attempt_deadline = None;
-            inner.end(Problem::ConnectTimeout, Retry::Backoff);
-        }
-        if due(inner.pong_by) {
-            inner.pong_by = None;
-            inner.end(Problem::PongTimeout, Retry::Now);
-        }
-        if due(inner.activity_at) {
-            inner.activity_at = None;
-            if inner.phase == Phase::Established {
-                inner.ping_due = true;
-                inner.pong_by = Some(now.after(inner.config.pong_timeout));
+            match timer {
+                Timer::Stable => inner.backoff.reset(),
+                Timer::Unavailable => {
+                    if inner.state == State::Connecting {
+                        inner.set_state(State::Unavailable);
+                    }
+                }
+                Timer::Attempt => inner.end(Problem::ConnectTimeout, Retry::Backoff),
+                Timer::Pong => inner.end(Problem::PongTimeout, Retry::Now),
+                Timer::Activity => {
+                    if inner.phase == Phase::Established {
+                        inner.ping_due = true;
+                        inner
+                            .timers
+                            .set(Timer::Pong, now.after(inner.config.pong_timeout));
+                    }
+                }
+                // Started below, once the old transport is gone.
+                Timer::Retry => {}
             }
         }
         inner.maybe_start_retry();
@@ -145,20 +145,8 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let i = &self.inner;
         // A retry waits for the old transport to close; until then it is not a deadline.
-        let retry = i
-            .retry_at
-            .filter(|_| i.phase == Phase::Idle && !i.transport_up);
-        [
-            retry,
-            i.attempt_deadline,
-            i.unavailable_at,
-            i.activity_at,
-            i.pong_by,
-            i.stable_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let retry_counts = i.phase == Phase::Idle && !i.transport_up;
+        i.timers.next(|t| t != Timer::Retry || retry_counts)
     }
 
     /// What to do with the transport; call until `None` after every call into the client.

@@ -8,6 +8,7 @@ use super::event::State;
 use super::notices::{Notice, Notices};
 use super::presence::Store;
 use super::time::{Duration, Instant};
+use super::timers::Timers;
 use super::tx::Tx;
 use crate::buf::Bytes as _;
 use crate::wire::handshake::ClientHandshake;
@@ -86,12 +87,7 @@ pub(super) struct Inner<'a, const CHANNELS: usize, const NAME: usize> {
     pub(super) socket_id: [u8; MAX_SOCKET_ID],
     pub(super) socket_id_len: u8,
     pub(super) now: Instant,
-    pub(super) retry_at: Option<Instant>,
-    pub(super) attempt_deadline: Option<Instant>,
-    pub(super) unavailable_at: Option<Instant>,
-    pub(super) activity_at: Option<Instant>,
-    pub(super) pong_by: Option<Instant>,
-    pub(super) stable_at: Option<Instant>,
+    pub(super) timers: Timers,
     pub(super) activity: Duration,
     pub(super) transport_up: bool,
     pub(super) close_wanted: bool,
@@ -145,12 +141,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                 socket_id: [0; MAX_SOCKET_ID],
                 socket_id_len: 0,
                 now: Instant::default(),
-                retry_at: None,
-                attempt_deadline: None,
-                unavailable_at: None,
-                activity_at: None,
-                pong_by: None,
-                stable_at: None,
+                timers: Timers::default(),
                 activity: config.activity_timeout,
                 transport_up: false,
                 close_wanted: false,
@@ -216,11 +207,6 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
     }
 
     pub(super) fn clear_timers(&mut self) {
-        self.retry_at = None;
-        self.attempt_deadline = None;
-        self.unavailable_at = None;
-        self.activity_at = None;
-        self.pong_by = None;
-        self.stable_at = None;
+        self.timers.stop_all();
     }
 }

@@ -48,6 +48,7 @@ mod retry;
 mod signin;
 mod subscriptions;
 mod time;
+mod timers;
 mod tx;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use super::channels::Due;
 use super::machine::{Client, Inner, Phase};
 use super::time::Instant;
+use super::timers::Timer;
 use super::tx::CONTROL_RESERVE;
 use crate::buf::BufferTooSmall;
 use crate::buf::Bytes as _;
@@ -31,8 +32,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         self.inner.now = now;
         self.reader.commit(n);
         if n > 0 && self.inner.phase == Phase::Established {
-            self.inner.activity_at = Some(now.after(self.inner.activity));
-            self.inner.pong_by = None;
+            self.inner
+                .timers
+                .set(Timer::Activity, now.after(self.inner.activity));
+            self.inner.timers.stop(Timer::Pong);
         }
     }
 

@@ -5,15 +5,20 @@ use super::machine::{Inner, Phase};
 use super::notices::Notice;
 use super::retry::{Problem, Retry};
 use super::time::Duration;
+use super::timers::Timer;
 
 impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
     /// Starts a connection attempt: an `Open` action is owed.
     pub(super) fn begin_attempt(&mut self) {
-        self.retry_at = None;
+        self.timers.stop(Timer::Retry);
         self.phase = Phase::OpenWanted;
-        self.attempt_deadline = Some(self.now.after(self.config.connect_timeout));
-        if self.unavailable_at.is_none() && self.state != State::Unavailable {
-            self.unavailable_at = Some(self.now.after(self.config.unavailable_timeout));
+        self.timers
+            .set(Timer::Attempt, self.now.after(self.config.connect_timeout));
+        if self.timers.get(Timer::Unavailable).is_none() && self.state != State::Unavailable {
+            self.timers.set(
+                Timer::Unavailable,
+                self.now.after(self.config.unavailable_timeout),
+            );
         }
         if self.state != State::Unavailable {
             self.set_state(State::Connecting);
@@ -22,7 +27,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
 
     /// Starts the scheduled retry once its time has come and the old transport is gone.
     pub(super) fn maybe_start_retry(&mut self) {
-        if self.retry_at.is_some_and(|t| t <= self.now)
+        if self.timers.get(Timer::Retry).is_some_and(|t| t <= self.now)
             && !self.transport_up
             && self.phase == Phase::Idle
         {
@@ -36,10 +41,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
             return;
         }
         let was_connected = self.phase == Phase::Established;
-        self.activity_at = None;
-        self.pong_by = None;
-        self.attempt_deadline = None;
-        self.stable_at = None;
+        self.timers.stop(Timer::Activity);
+        self.timers.stop(Timer::Pong);
+        self.timers.stop(Timer::Attempt);
+        self.timers.stop(Timer::Stable);
         self.handshake = None;
         self.ping_due = false;
         self.pongs_due = 0;
@@ -82,8 +87,8 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
             self.notices
                 .push(Notice::Disconnected(problem, retry, u32::MAX));
             self.notices.push(Notice::GaveUp);
-            self.retry_at = None;
-            self.unavailable_at = None;
+            self.timers.stop(Timer::Retry);
+            self.timers.stop(Timer::Unavailable);
             self.set_state(State::Failed);
             return;
         }
@@ -93,14 +98,17 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
         self.notices.push(Notice::Disconnected(problem, retry, ms));
         match delay {
             None => {
-                self.retry_at = None;
-                self.unavailable_at = None;
+                self.timers.stop(Timer::Retry);
+                self.timers.stop(Timer::Unavailable);
                 self.set_state(State::Disconnected);
             }
             Some(d) => {
-                self.retry_at = Some(self.now.after(d));
+                self.timers.set(Timer::Retry, self.now.after(d));
                 if self.state == State::Connected {
-                    self.unavailable_at = Some(self.now.after(self.config.unavailable_timeout));
+                    self.timers.set(
+                        Timer::Unavailable,
+                        self.now.after(self.config.unavailable_timeout),
+                    );
                     self.set_state(State::Connecting);
                 }
             }
