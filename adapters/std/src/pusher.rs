@@ -8,7 +8,9 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pusher_core::client::{self, Client, ClientError, Config, Event, State};
+use pusher_core::client::{
+    self, Client, Config, Event, State, SubscribeError, TriggerError, UnsubscribeError,
+};
 use pusher_core::wire::message::Payload;
 
 use crate::auth::{AuthFailure, Authorizer};
@@ -181,12 +183,12 @@ impl<'a> Pusher<'a> {
     }
 
     /// Subscribes to a channel.
-    pub fn subscribe(&mut self, channel: &str) -> Result<(), ClientError> {
+    pub fn subscribe(&mut self, channel: &str) -> Result<(), SubscribeError> {
         self.driver.client().subscribe(channel)
     }
 
     /// Unsubscribes.
-    pub fn unsubscribe(&mut self, channel: &str) -> Result<(), ClientError> {
+    pub fn unsubscribe(&mut self, channel: &str) -> Result<(), UnsubscribeError> {
         self.driver.client().unsubscribe(channel)
     }
 
@@ -239,7 +241,7 @@ impl<'a> Pusher<'a> {
     }
 
     /// Triggers a client event (`client-*` on a subscribed private or presence channel).
-    pub fn trigger(&mut self, channel: &str, event: &str, json: &str) -> Result<(), ClientError> {
+    pub fn trigger(&mut self, channel: &str, event: &str, json: &str) -> Result<(), TriggerError> {
         self.driver
             .client()
             .trigger(channel, event, Payload::Json(json))

@@ -110,3 +110,186 @@ impl From<NameError> for ClientError {
         ClientError::Name(e)
     }
 }
+
+/// Declares an operation's error: a subset of [`ClientError`]'s variants (same meanings and
+/// messages), convertible into it, so `?` works in code that handles every operation alike.
+macro_rules! operation_error {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident $( ( $inner:ty ) )? ),* $(,)?
+        }
+        $( with RateLimited $rate:tt )?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant $( ( $inner ) )?, )*
+            $(
+                /// More client events than the per-second limit; retry at `retry_at`.
+                RateLimited $rate,
+            )?
+        }
+
+        impl From<$name> for ClientError {
+            fn from(e: $name) -> Self {
+                #[allow(non_snake_case)]
+                match e {
+                    $( $name::$variant $( (operation_error!(@bind x $inner)) )? =>
+                        ClientError::$variant $( (operation_error!(@use x $inner)) )?, )*
+                    $( $name::RateLimited { retry_at } => {
+                        let _ = stringify!($rate);
+                        ClientError::RateLimited { retry_at }
+                    } )?
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                ClientError::from(*self).fmt(f)
+            }
+        }
+
+        impl core::error::Error for $name {}
+    };
+    (@bind $x:ident $t:ty) => { $x };
+    (@use $x:ident $t:ty) => { $x };
+}
+
+operation_error! {
+    /// Why [`Client::subscribe`](crate::Client::subscribe) refused.
+    SubscribeError {
+        /// An invalid channel name.
+        Name(NameError),
+        /// Channel names starting with `#` are the client's own.
+        ReservedChannel,
+        /// The channel table is full, or the name is longer than its slots.
+        NoChannelSlot,
+        /// Presence channels need the `presence` feature of this crate.
+        PresenceDisabled,
+    }
+}
+
+operation_error! {
+    /// Why [`Client::unsubscribe`](crate::Client::unsubscribe) refused.
+    UnsubscribeError {
+        /// The channel is not in the table.
+        UnknownChannel,
+    }
+}
+
+operation_error! {
+    /// Why an answer to an auth request ([`Client::provide_auth`](crate::Client::provide_auth),
+    /// [`Client::authorize_locally`](crate::Client::authorize_locally),
+    /// [`Client::auth_failed`](crate::Client::auth_failed)) was not taken.
+    AnswerError {
+        /// An invalid channel name or socket id.
+        Name(NameError),
+        /// Not connected (no socket id yet).
+        NotConnected,
+        /// The answer was computed for another socket id (the connection changed meanwhile).
+        StaleSocketId,
+        /// The channel is not in the table.
+        UnknownChannel,
+        /// The channel is not waiting for auth.
+        NotAwaitingAuth,
+        /// Presence channels need `channel_data` with a `user_id`.
+        BadChannelData,
+        /// The transmit buffer is full; `needed` bytes would hold the subscription.
+        BufferFull(BufferTooSmall),
+    }
+}
+
+operation_error! {
+    /// Why [`Client::trigger`](crate::Client::trigger) did not queue a client event.
+    TriggerError {
+        /// An invalid event name (client events start with `client-`).
+        Name(NameError),
+        /// The channel is not in the table.
+        UnknownChannel,
+        /// Client events need a subscribed private or presence channel (not encrypted).
+        ClientEventsNotAllowed,
+        /// Not connected.
+        NotConnected,
+        /// The channel is not subscribed yet.
+        NotSubscribed,
+        /// The payload declared as JSON is not valid JSON.
+        InvalidJson,
+        /// The transmit buffer is full; `needed` bytes would hold this event.
+        BufferFull(BufferTooSmall),
+    }
+    with RateLimited {
+        /// When one more event is allowed.
+        retry_at: Instant,
+    }
+}
+
+operation_error! {
+    /// Why an answer to a sign-in request
+    /// ([`Client::provide_user_auth`](crate::Client::provide_user_auth),
+    /// [`Client::signin_locally`](crate::Client::signin_locally)) was not taken.
+    SigninError {
+        /// An invalid socket id.
+        Name(NameError),
+        /// Not connected (no socket id yet).
+        NotConnected,
+        /// The answer was computed for another socket id (the connection changed meanwhile).
+        StaleSocketId,
+        /// `user_data` must be JSON with a valid string `id`.
+        BadUserData,
+        /// No channel slot is free for the `#server-to-user-` channel.
+        NoChannelSlot,
+        /// The transmit buffer is full; `needed` bytes would hold the sign-in.
+        BufferFull(BufferTooSmall),
+    }
+}
+
+impl From<NameError> for SubscribeError {
+    fn from(e: NameError) -> Self {
+        SubscribeError::Name(e)
+    }
+}
+
+impl From<NameError> for AnswerError {
+    fn from(e: NameError) -> Self {
+        AnswerError::Name(e)
+    }
+}
+
+impl From<BufferTooSmall> for AnswerError {
+    fn from(e: BufferTooSmall) -> Self {
+        AnswerError::BufferFull(e)
+    }
+}
+
+impl From<NameError> for TriggerError {
+    fn from(e: NameError) -> Self {
+        TriggerError::Name(e)
+    }
+}
+
+impl From<EncodeError> for TriggerError {
+    fn from(e: EncodeError) -> Self {
+        match e {
+            EncodeError::InvalidJson(_) => TriggerError::InvalidJson,
+            EncodeError::NotClientEvent => TriggerError::Name(NameError::NotClientEvent),
+            EncodeError::ClientEventsNotAllowed => TriggerError::ClientEventsNotAllowed,
+            EncodeError::BufferTooSmall(b) => TriggerError::BufferFull(b),
+        }
+    }
+}
+
+impl From<NameError> for SigninError {
+    fn from(e: NameError) -> Self {
+        SigninError::Name(e)
+    }
+}
+
+impl From<BufferTooSmall> for SigninError {
+    fn from(e: BufferTooSmall) -> Self {
+        SigninError::BufferFull(e)
+    }
+}

@@ -3,7 +3,6 @@
 use super::backoff::{Backoff, Rng};
 use super::channels::{ChannelState, Table};
 use super::config::Config;
-use super::error::ClientError;
 use super::event::State;
 use super::notices::{Notice, Notices};
 use super::presence::Store;
@@ -190,13 +189,13 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
         core::str::from_utf8(self.socket_id.get(..usize::from(self.socket_id_len))?).ok()
     }
 
-    pub(super) fn socket_id_copy(&self) -> Result<([u8; MAX_SOCKET_ID], usize), ClientError> {
-        let sid = self.socket_id().ok_or(ClientError::NotConnected)?;
+    /// A copy of the socket id (so the client can be borrowed mutably while signing for
+    /// it); `None` when not connected.
+    pub(super) fn socket_id_copy(&self) -> Option<([u8; MAX_SOCKET_ID], usize)> {
+        let sid = self.socket_id()?;
         let mut copy = [0u8; MAX_SOCKET_ID];
-        copy.get_mut(..sid.len())
-            .ok_or(ClientError::NotConnected)?
-            .copy_from(sid.as_bytes());
-        Ok((copy, sid.len()))
+        copy.get_mut(..sid.len())?.copy_from(sid.as_bytes());
+        Some((copy, sid.len()))
     }
 
     pub(super) fn set_state(&mut self, next: State) {

@@ -57,7 +57,9 @@ mod tests;
 pub use auth_request::AuthRequest;
 pub use channels::ChannelState;
 pub use config::Config;
-pub use error::ClientError;
+pub use error::{
+    AnswerError, ClientError, SigninError, SubscribeError, TriggerError, UnsubscribeError,
+};
 pub use event::{Action, Event, EventData, State};
 pub use machine::{Buffers, Client, MAX_SOCKET_ID};
 pub use presence::{MAX_ID as MAX_MEMBER_ID, StoreFull};

@@ -1,7 +1,7 @@
 //! Client events, within the per-second budget.
 
 use super::channels::ChannelState;
-use super::error::ClientError;
+use super::error::TriggerError;
 use super::machine::{Client, Inner, Phase};
 use super::time::Duration;
 use super::tx::CONTROL_RESERVE;
@@ -17,33 +17,33 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         channel: &str,
         event: &str,
         data: Payload<'_>,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), TriggerError> {
         let inner = &mut self.inner;
         let ev = EventName::client(event)?;
         let i = inner
             .channels
             .find(channel)
-            .ok_or(ClientError::UnknownChannel)?;
+            .ok_or(TriggerError::UnknownChannel)?;
         let (kind, state) = inner
             .channels
             .get(i)
             .map(|s| (s.kind(), s.state))
-            .ok_or(ClientError::UnknownChannel)?;
+            .ok_or(TriggerError::UnknownChannel)?;
         if !kind.allows_client_events() {
-            return Err(ClientError::ClientEventsNotAllowed);
+            return Err(TriggerError::ClientEventsNotAllowed);
         }
         if inner.phase != Phase::Established {
-            return Err(ClientError::NotConnected);
+            return Err(TriggerError::NotConnected);
         }
         if state != ChannelState::Subscribed {
-            return Err(ClientError::NotSubscribed);
+            return Err(TriggerError::NotSubscribed);
         }
         inner.refill_bucket();
         if inner.bucket.milli < 1000 {
             // 32-bit arithmetic: the deficit is below 1000.
             let deficit = u32::try_from(1000 - inner.bucket.milli).unwrap_or(1000);
             let wait = u64::from(deficit.div_ceil(inner.config.client_events_per_sec.max(1)));
-            return Err(ClientError::RateLimited {
+            return Err(TriggerError::RateLimited {
                 retry_at: inner.now.after(Duration::from_millis(wait)),
             });
         }
@@ -52,7 +52,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
             .channels
             .get(i)
             .and_then(|s| s.channel())
-            .ok_or(ClientError::UnknownChannel)?;
+            .ok_or(TriggerError::UnknownChannel)?;
         inner
             .tx
             .push_frame(Opcode::Text, mask, CONTROL_RESERVE, |out| {

@@ -1,6 +1,6 @@
 //! User sign-in: asking, answering, and the `#server-to-user-` channel it opens.
 
-use super::error::ClientError;
+use super::error::SigninError;
 use super::machine::{Client, Phase, Signin};
 use super::tx::CONTROL_RESERVE;
 use crate::auth::{Credentials, Signature};
@@ -36,7 +36,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         socket_id: &str,
         auth: &str,
         user_data: &str,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), SigninError> {
         self.send_signin(socket_id, Token::Text(auth), user_data)
     }
 
@@ -46,32 +46,32 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         socket_id: &str,
         auth: Token<'_>,
         user_data: &str,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), SigninError> {
         let inner = &mut self.inner;
         if inner.phase != Phase::Established {
-            return Err(ClientError::NotConnected);
+            return Err(SigninError::NotConnected);
         }
         if inner.socket_id() != Some(socket_id) {
-            return Err(ClientError::StaleSocketId);
+            return Err(SigninError::StaleSocketId);
         }
-        let v = Value::parse(user_data).map_err(|_| ClientError::BadUserData)?;
+        let v = Value::parse(user_data).map_err(|_| SigninError::BadUserData)?;
         let id = v
             .get("id")
             .and_then(|v| v.as_raw_str())
             .map(|s| s.raw())
-            .ok_or(ClientError::BadUserData)?;
-        let user = UserId::new(id).map_err(|_| ClientError::BadUserData)?;
+            .ok_or(SigninError::BadUserData)?;
+        let user = UserId::new(id).map_err(|_| SigninError::BadUserData)?;
         // Reserve the server-to-user channel now, so success cannot find the table full.
         let mut name = [0u8; SERVER_TO_USER_PREFIX.len() + crate::name::USER_ID_MAX];
         let prefix = SERVER_TO_USER_PREFIX.len();
         name.get_mut(..prefix)
-            .ok_or(ClientError::NoChannelSlot)?
+            .ok_or(SigninError::NoChannelSlot)?
             .copy_from(SERVER_TO_USER_PREFIX.as_bytes());
         name.get_mut(prefix..prefix + user.as_str().len())
-            .ok_or(ClientError::NoChannelSlot)?
+            .ok_or(SigninError::NoChannelSlot)?
             .copy_from(user.as_str().as_bytes());
         let name = core::str::from_utf8(name.get(..prefix + user.as_str().len()).unwrap_or(&[]))
-            .map_err(|_| ClientError::BadUserData)?;
+            .map_err(|_| SigninError::BadUserData)?;
         if let Some(old) = inner
             .channels
             .slots
@@ -83,7 +83,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         let i = inner
             .channels
             .insert(name)
-            .ok_or(ClientError::NoChannelSlot)?;
+            .ok_or(SigninError::NoChannelSlot)?;
         if let Some(s) = inner.channels.get_mut(i) {
             s.internal = true;
         }
@@ -106,11 +106,14 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         &mut self,
         creds: &Credentials<'_>,
         user_data: &str,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), SigninError> {
         // A copy, so the client can be borrowed mutably while signing.
-        let (socket, len) = self.inner.socket_id_copy()?;
+        let (socket, len) = self
+            .inner
+            .socket_id_copy()
+            .ok_or(SigninError::NotConnected)?;
         let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
-            .map_err(|_| ClientError::NotConnected)?;
+            .map_err(|_| SigninError::NotConnected)?;
         let signature = sign_user(creds, SocketId::new(sid)?, user_data);
         self.send_signin(sid, Token::Signed(creds.key(), &signature.0), user_data)
     }

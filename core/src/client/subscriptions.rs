@@ -1,7 +1,7 @@
 //! Subscribing and unsubscribing, and answering auth requests for protected channels.
 
 use super::channels::{ChannelState, Due};
-use super::error::ClientError;
+use super::error::{AnswerError, SubscribeError, UnsubscribeError};
 use super::machine::{Client, Inner, PRESENCE, Phase, Signin};
 use super::tx::CONTROL_RESERVE;
 use crate::auth::{Credentials, Signature};
@@ -25,13 +25,13 @@ pub(super) fn sign_channel(
 impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// Subscribes (queued while disconnected). Protected channels raise
     /// [`Event::AuthRequired`](crate::client::Event::AuthRequired) once connected. Subscribing twice is a no-op.
-    pub fn subscribe(&mut self, name: &str) -> Result<(), ClientError> {
+    pub fn subscribe(&mut self, name: &str) -> Result<(), SubscribeError> {
         let channel = ChannelName::with_max_len(name, crate::name::CHANNEL_NAME_MAX_LIMIT)?;
         if channel.kind() == ChannelKind::ServerToUser {
-            return Err(ClientError::ReservedChannel);
+            return Err(SubscribeError::ReservedChannel);
         }
         if !PRESENCE && channel.kind().is_presence() {
-            return Err(ClientError::PresenceDisabled);
+            return Err(SubscribeError::PresenceDisabled);
         }
         if self.inner.channels.find(name).is_some() {
             return Ok(());
@@ -40,7 +40,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
             .inner
             .channels
             .insert(name)
-            .ok_or(ClientError::NoChannelSlot)?;
+            .ok_or(SubscribeError::NoChannelSlot)?;
         if self.inner.phase == Phase::Established {
             self.inner.start_subscription(i);
         }
@@ -48,17 +48,17 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     }
 
     /// Unsubscribes (the `pusher:unsubscribe` is sent when connected).
-    pub fn unsubscribe(&mut self, name: &str) -> Result<(), ClientError> {
+    pub fn unsubscribe(&mut self, name: &str) -> Result<(), UnsubscribeError> {
         let i = self
             .inner
             .channels
             .find(name)
-            .ok_or(ClientError::UnknownChannel)?;
+            .ok_or(UnsubscribeError::UnknownChannel)?;
         if PRESENCE && let Ok(slot) = u8::try_from(i) {
             self.inner.members.clear_channel(slot);
         }
         let Some(s) = self.inner.channels.get_mut(i) else {
-            return Err(ClientError::UnknownChannel);
+            return Err(UnsubscribeError::UnknownChannel);
         };
         let on_server = matches!(
             s.state,
@@ -81,7 +81,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         socket_id: &str,
         auth: &str,
         channel_data: Option<&str>,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), AnswerError> {
         self.send_subscription(channel, socket_id, Token::Text(auth), channel_data)
     }
 
@@ -92,24 +92,24 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         socket_id: &str,
         auth: Token<'_>,
         channel_data: Option<&str>,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), AnswerError> {
         let inner = &mut self.inner;
         let i = inner.check_auth_answer(channel, socket_id)?;
-        let slot = inner.channels.get(i).ok_or(ClientError::UnknownChannel)?;
-        let name = slot.channel().ok_or(ClientError::UnknownChannel)?;
+        let slot = inner.channels.get(i).ok_or(AnswerError::UnknownChannel)?;
+        let name = slot.channel().ok_or(AnswerError::UnknownChannel)?;
         let me = if PRESENCE && slot.kind().is_presence() {
-            let data = channel_data.ok_or(ClientError::BadChannelData)?;
-            let v = Value::parse(data).map_err(|_| ClientError::BadChannelData)?;
-            let id = v.get("user_id").ok_or(ClientError::BadChannelData)?;
+            let data = channel_data.ok_or(AnswerError::BadChannelData)?;
+            let v = Value::parse(data).map_err(|_| AnswerError::BadChannelData)?;
+            let id = v.get("user_id").ok_or(AnswerError::BadChannelData)?;
             match id.kind() {
                 Kind::String => id.as_raw_str().map(|s| s.raw()),
                 Kind::Number => Some(id.raw()),
                 _ => None,
             }
-            .ok_or(ClientError::BadChannelData)?
+            .ok_or(AnswerError::BadChannelData)?
         } else {
             if channel_data.is_some() {
-                return Err(ClientError::BadChannelData);
+                return Err(AnswerError::BadChannelData);
             }
             ""
         };
@@ -137,11 +137,14 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         channel: &str,
         creds: &Credentials<'_>,
         channel_data: Option<&str>,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), AnswerError> {
         // A copy, so the client can be borrowed mutably while signing.
-        let (socket, len) = self.inner.socket_id_copy()?;
+        let (socket, len) = self
+            .inner
+            .socket_id_copy()
+            .ok_or(AnswerError::NotConnected)?;
         let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
-            .map_err(|_| ClientError::NotConnected)?;
+            .map_err(|_| AnswerError::NotConnected)?;
         let name = ChannelName::with_max_len(channel, crate::name::CHANNEL_NAME_MAX_LIMIT)?;
         let signature = sign_channel(creds, SocketId::new(sid)?, name, channel_data);
         // Written into the frame as `key:hex`: no token buffer.
@@ -158,7 +161,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         channel: &str,
         socket_id: &str,
         status: Option<u16>,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), AnswerError> {
         let i = self.inner.check_auth_answer(channel, socket_id)?;
         if let Some(s) = self.inner.channels.get_mut(i) {
             s.state = ChannelState::Failed;
@@ -197,20 +200,20 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
         &self,
         channel: &str,
         socket_id: &str,
-    ) -> Result<usize, ClientError> {
+    ) -> Result<usize, AnswerError> {
         if self.phase != Phase::Established {
-            return Err(ClientError::NotConnected);
+            return Err(AnswerError::NotConnected);
         }
         if self.socket_id() != Some(socket_id) {
-            return Err(ClientError::StaleSocketId);
+            return Err(AnswerError::StaleSocketId);
         }
         let i = self
             .channels
             .find(channel)
-            .ok_or(ClientError::UnknownChannel)?;
+            .ok_or(AnswerError::UnknownChannel)?;
         match self.channels.get(i).map(|s| s.state) {
             Some(ChannelState::AwaitingAuth | ChannelState::Failed) => Ok(i),
-            _ => Err(ClientError::NotAwaitingAuth),
+            _ => Err(AnswerError::NotAwaitingAuth),
         }
     }
 

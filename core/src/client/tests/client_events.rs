@@ -10,32 +10,32 @@ fn client_events_rules_and_rate_limit() {
     r.c.subscribe("private-encrypted-e").unwrap();
     assert_eq!(
         r.c.trigger("private-c", "client-x", Payload::Json("{}")),
-        Err(ClientError::NotConnected)
+        Err(TriggerError::NotConnected)
     );
     r.connected("1.1");
     r.take();
     assert_eq!(
         r.c.trigger("private-c", "client-x", Payload::Json("{}")),
-        Err(ClientError::NotSubscribed)
+        Err(TriggerError::NotSubscribed)
     );
     r.c.provide_auth("private-c", "1.1", "k:s", None).unwrap();
     r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"private-c"}"#);
     r.pump();
     assert_eq!(
         r.c.trigger("public", "client-x", Payload::Json("{}")),
-        Err(ClientError::ClientEventsNotAllowed)
+        Err(TriggerError::ClientEventsNotAllowed)
     );
     assert_eq!(
         r.c.trigger("private-encrypted-e", "client-x", Payload::Json("{}")),
-        Err(ClientError::ClientEventsNotAllowed)
+        Err(TriggerError::ClientEventsNotAllowed)
     );
     assert_eq!(
         r.c.trigger("private-c", "x", Payload::Json("{}")),
-        Err(ClientError::Name(NameError::NotClientEvent))
+        Err(TriggerError::Name(NameError::NotClientEvent))
     );
     assert_eq!(
         r.c.trigger("private-c", "client-x", Payload::Json("{")),
-        Err(ClientError::InvalidJson)
+        Err(TriggerError::InvalidJson)
     );
     r.s.take_got();
     for i in 0..10 {
@@ -49,7 +49,7 @@ fn client_events_rules_and_rate_limit() {
     let limited = r.c.trigger("private-c", "client-x", Payload::Json("{}"));
     assert_eq!(
         limited,
-        Err(ClientError::RateLimited {
+        Err(TriggerError::RateLimited {
             retry_at: ms(r.now + 100)
         })
     );

@@ -61,7 +61,7 @@ fn presence_needs_the_feature() {
     let mut r = Rig::new();
     assert_eq!(
         r.c.subscribe("presence-room"),
-        Err(ClientError::PresenceDisabled)
+        Err(SubscribeError::PresenceDisabled)
     );
     assert_eq!(r.c.channel_state("presence-room"), None);
     r.c.subscribe("private-c").unwrap();

@@ -47,6 +47,6 @@ fn signin_and_server_to_user_channel() {
     assert!(r.take().contains(&"signin required 6.6".to_string()));
     assert_eq!(
         r.c.provide_user_auth("6.6", "k:s", r#"{"id":""}"#),
-        Err(ClientError::BadUserData)
+        Err(SigninError::BadUserData)
     );
 }

@@ -10,11 +10,11 @@ fn subscriptions_queue_until_connected_and_auth_is_per_socket() {
     r.c.subscribe("my-channel").unwrap();
     assert_eq!(
         r.c.subscribe("#server-to-user-1"),
-        Err(ClientError::ReservedChannel)
+        Err(SubscribeError::ReservedChannel)
     );
     assert_eq!(
         r.c.subscribe("bad name"),
-        Err(ClientError::Name(NameError::InvalidByte { at: 3 }))
+        Err(SubscribeError::Name(NameError::InvalidByte { at: 3 }))
     );
     assert_eq!(r.c.channel_state("my-channel"), Some(ChannelState::Pending));
     r.connected("1.2");
@@ -30,16 +30,16 @@ fn subscriptions_queue_until_connected_and_auth_is_per_socket() {
     // A stale answer is refused; the right one subscribes.
     assert_eq!(
         r.c.provide_auth("private-x", "9.9", "k:s", None),
-        Err(ClientError::StaleSocketId)
+        Err(AnswerError::StaleSocketId)
     );
     assert_eq!(
         r.c.provide_auth("private-x", "1.2", "k:s", Some("{}")),
-        Err(ClientError::BadChannelData)
+        Err(AnswerError::BadChannelData)
     );
     r.c.provide_auth("private-x", "1.2", "k:s", None).unwrap();
     assert_eq!(
         r.c.provide_auth("private-x", "1.2", "k:s", None),
-        Err(ClientError::NotAwaitingAuth)
+        Err(AnswerError::NotAwaitingAuth)
     );
     r.pump();
     assert_eq!(
@@ -76,7 +76,10 @@ fn subscriptions_queue_until_connected_and_auth_is_per_socket() {
         ]
     );
     assert_eq!(r.c.channel_state("my-channel"), None);
-    assert_eq!(r.c.unsubscribe("nope"), Err(ClientError::UnknownChannel));
+    assert_eq!(
+        r.c.unsubscribe("nope"),
+        Err(UnsubscribeError::UnknownChannel)
+    );
 }
 
 #[test]
@@ -133,7 +136,7 @@ fn reconnect_resubscribes_with_fresh_auth() {
     // An answer for the old socket is refused now.
     assert_eq!(
         r.c.provide_auth("private-x", "1.1", "k:one", None),
-        Err(ClientError::NotConnected)
+        Err(AnswerError::NotConnected)
     );
     let retry = r.c.poll_timeout().unwrap().as_millis();
     assert!(retry <= 1000);
@@ -149,7 +152,7 @@ fn reconnect_resubscribes_with_fresh_auth() {
     assert!(r.take().contains(&"auth private-x 2.2".to_string()));
     assert_eq!(
         r.c.provide_auth("private-x", "1.1", "k:one", None),
-        Err(ClientError::StaleSocketId)
+        Err(AnswerError::StaleSocketId)
     );
     r.c.provide_auth("private-x", "2.2", "k:two", None).unwrap();
     r.pump();
