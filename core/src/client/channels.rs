@@ -42,6 +42,8 @@ pub(crate) struct Slot<const NAME: usize> {
     pub(crate) error_due: bool,
     /// The auth endpoint's HTTP status for that event (0: none).
     pub(crate) error_status: u16,
+    /// A `PresenceOverflow` event is owed: the member list did not fit the store.
+    pub(crate) overflow_due: bool,
     /// The client subscribed it itself (the `#server-to-user-` channel).
     pub(crate) internal: bool,
 }
@@ -56,6 +58,7 @@ impl<const NAME: usize> Slot<NAME> {
         auth_due: false,
         error_due: false,
         error_status: 0,
+        overflow_due: false,
         internal: false,
     };
 

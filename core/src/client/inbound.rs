@@ -28,6 +28,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
             let socket_id = self.inner.socket_id().unwrap_or("");
             return Some(Event::AuthRequired { channel, socket_id });
         }
+        if let Some(i) = self.inner.channels.take_flag(|s| &mut s.overflow_due) {
+            let channel = self.inner.channels.get(i).map_or("", |s| s.name());
+            return Some(Event::PresenceOverflow { channel });
+        }
         if let Some(i) = self.inner.channels.take_flag(|s| &mut s.error_due) {
             let (channel, status) = self
                 .inner
@@ -123,10 +127,18 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
     /// Replaces a presence channel's members with the server's list. Kept out of
     /// `on_message` so the member walk's frame is not part of every message's stack.
     #[inline(never)]
+    ///
+    /// Linear in the number of members: the list is one JSON object's keys, appended to the
+    /// cleared channel without a lookup each (a hostile hash that repeats a key would count
+    /// that member twice until it leaves). When the store fills up, the rest is not recorded
+    /// and the app gets [`Event::PresenceOverflow`](super::Event::PresenceOverflow).
     pub(super) fn load_members(&mut self, slot: u8, presence: crate::wire::event::Presence<'_>) {
         self.members.clear_members(slot);
         for m in presence.members().flatten() {
-            if self.members.insert(slot, m.id.raw(), m.info.raw()).is_err() {
+            if self.members.append(slot, m.id.raw(), m.info.raw()).is_err() {
+                if let Some(s) = self.channels.get_mut(usize::from(slot)) {
+                    s.overflow_due = true;
+                }
                 break;
             }
         }

@@ -130,32 +130,52 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// Keeps the records whose tag `keep` accepts, in one pass (linear in the store).
+    fn retain(&mut self, keep: impl Fn(u8) -> bool) {
+        let (mut read, mut write) = (0, 0);
+        while read < self.len {
+            let Some(head) = self.buf.get(read..read + HEAD) else {
+                break;
+            };
+            let (tag, id_len, info_len) = match *head {
+                [tag, id_len, lo, hi] => (
+                    tag,
+                    usize::from(id_len),
+                    usize::from(u16::from_le_bytes([lo, hi])),
+                ),
+                _ => break,
+            };
+            let size = HEAD + id_len + info_len;
+            if keep(tag) {
+                if write != read {
+                    self.buf.move_within(read..read + size, write);
+                }
+                write += size;
+            }
+            read += size;
+        }
+        self.len = write;
+    }
+
     /// Forgets the members of a channel (keeps `me`).
     pub(crate) fn clear_members(&mut self, slot: u8) {
-        loop {
-            let found = self.records().find(|r| r.tag == slot);
-            let Some(r) = found else { break };
-            self.remove_rec(r);
-        }
+        self.retain(|tag| tag != slot);
     }
 
     /// Forgets everything about a channel.
     pub(crate) fn clear_channel(&mut self, slot: u8) {
-        self.clear_members(slot);
-        loop {
-            let found = self.records().find(|r| r.tag == slot | ME);
-            let Some(r) = found else { break };
-            self.remove_rec(r);
-        }
+        self.retain(|tag| tag != slot && tag != slot | ME);
     }
 
     pub(crate) fn set_me(&mut self, slot: u8, id: &str) -> Result<(), StoreFull> {
-        loop {
-            let found = self.records().find(|r| r.tag == slot | ME);
-            let Some(r) = found else { break };
-            self.remove_rec(r);
-        }
+        self.retain(|tag| tag != slot | ME);
         self.push(slot | ME, id.as_bytes(), &[])
+    }
+
+    /// Appends a member without looking for it first: for loading a channel's member list
+    /// (the keys of one JSON object) into a cleared channel in linear time.
+    pub(crate) fn append(&mut self, slot: u8, id: &str, info: &str) -> Result<(), StoreFull> {
+        self.push(slot, id.as_bytes(), info.as_bytes())
     }
 
     pub(crate) fn me(&self, slot: u8) -> Option<&str> {
@@ -205,5 +225,29 @@ mod tests {
         assert_eq!(s.me(0), None);
         assert_eq!(s.insert(2, "x", &"y".repeat(100)), Err(StoreFull));
         assert_eq!(s.members(1).collect::<std::vec::Vec<_>>(), [("1", "null")]);
+    }
+
+    fn ids(s: &Store<'_>, slot: u8) -> std::vec::Vec<std::string::String> {
+        s.members(slot).map(|(i, _)| i.into()).collect()
+    }
+
+    #[test]
+    fn clearing_keeps_the_other_channels_records_in_order() {
+        let mut buf = [0u8; 256];
+        let mut s = Store::new(&mut buf);
+        for (slot, id) in [(0, "a"), (1, "b"), (0, "c"), (2, "d"), (1, "e")] {
+            s.append(slot, id, "{}").unwrap();
+        }
+        s.set_me(1, "me").unwrap();
+        s.set_me(1, "me2").unwrap();
+        s.clear_members(0);
+
+        assert!(ids(&s, 0).is_empty());
+        assert_eq!(ids(&s, 1), ["b", "e"]);
+        assert_eq!(ids(&s, 2), ["d"]);
+        assert_eq!(s.me(1), Some("me2"));
+        s.clear_channel(1);
+        assert_eq!((s.count(1), s.me(1)), (0, None));
+        assert_eq!(ids(&s, 2), ["d"]);
     }
 }

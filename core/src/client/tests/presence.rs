@@ -84,3 +84,35 @@ fn presence_needs_the_feature() {
     r.pump();
     assert_eq!(r.take(), ["member- private-c u3"]);
 }
+
+#[cfg(feature = "presence")]
+#[test]
+fn a_member_list_larger_than_the_store_is_reported() {
+    let mut r = Rig::new();
+    r.c.subscribe("presence-big").unwrap();
+    r.connected("1.1");
+    r.take();
+    r.c.provide_auth("presence-big", "1.1", "k:s", Some(r#"{"user_id":"u0"}"#))
+        .unwrap();
+    r.pump();
+    // 100 members of about 30 bytes each against the rig's 1 KiB store.
+    let hash: Vec<String> = (0..100)
+        .map(|k| format!(r#"\"u{k}\":{{\"name\":\"member {k:03}\"}}"#))
+        .collect();
+    r.s.text(&format!(
+        r#"{{"event":"pusher_internal:subscription_succeeded","channel":"presence-big","data":"{{\"presence\":{{\"count\":100,\"hash\":{{{}}}}}}}"}}"#,
+        hash.join(",")
+    ));
+    r.pump();
+    assert_eq!(
+        r.take(),
+        ["subscribed presence-big", "overflow presence-big"]
+    );
+    let kept = r.c.member_count("presence-big");
+    assert!(kept > 10 && kept < 100, "{kept}");
+    // The ones kept are the first ones, whole.
+    assert_eq!(
+        r.c.member("presence-big", "u0"),
+        Some(r#"{"name":"member 000"}"#)
+    );
+}

@@ -2,7 +2,7 @@
 //! that finds its end.
 
 use super::envelope::{
-    Data, DataForm, Envelope, Field, nullable_string, string_field, user_id_value, walk,
+    Data, DataForm, Envelope, Field, channel_field, string_field, user_id_value, walk,
 };
 use super::error::EventError;
 use crate::wire::json::{JsonError, RawStr, Scanner, Value};
@@ -71,7 +71,7 @@ impl<'b> Event<'b> {
             match field {
                 Field::Event => event = Some(sc_buf.name(string_field(sc, "event")?)?),
                 Field::Channel => {
-                    channel = match nullable_string(sc, "channel")? {
+                    channel = match channel_field(sc)? {
                         Some(s) => Some(sc_buf.name(s)?),
                         None => None,
                     }

@@ -2,6 +2,7 @@
 //! any order.
 
 use super::error::EventError;
+use crate::name::CHANNEL_NAME_MAX_LIMIT;
 use crate::wire::json::{JsonError, Kind, RawStr, Scanner, Value};
 
 /// The `data` field as it appears on the wire.
@@ -52,6 +53,35 @@ pub(super) enum Field {
     Other,
 }
 
+impl Field {
+    fn name(self) -> &'static str {
+        match self {
+            Field::Event => "event",
+            Field::Channel => "channel",
+            Field::Data => "data",
+            Field::UserId => "user_id",
+            Field::Other => "",
+        }
+    }
+}
+
+/// The `channel` field: a string or `null`, and no longer than a channel name can be
+/// (Pusher's limit is 200 bytes; an escaped name may take six bytes a character).
+pub(super) fn channel_field<'a>(sc: &mut Scanner<'a>) -> Result<Option<RawStr<'a>>, EventError> {
+    let channel = nullable_string(sc, "channel")?;
+    if let Some(c) = channel {
+        let limit = if c.is_escaped() {
+            6 * CHANNEL_NAME_MAX_LIMIT
+        } else {
+            CHANNEL_NAME_MAX_LIMIT
+        };
+        if c.raw().len() > limit {
+            return Err(EventError::Field("channel"));
+        }
+    }
+    Ok(channel)
+}
+
 pub(super) fn field_of(key: RawStr<'_>) -> Field {
     match key.raw() {
         "event" => Field::Event,
@@ -68,7 +98,8 @@ pub(super) fn field_of(key: RawStr<'_>) -> Field {
 }
 
 /// Walks the top-level object, handing each known field to `on`. Unknown keys are skipped
-/// (and validated); the last occurrence of a duplicated key wins.
+/// (and validated). A known key that appears twice is an error: two parsers (ours and a
+/// proxy's, say) would otherwise read one frame differently.
 pub(super) fn walk<'a>(
     text: &'a str,
     mut on: impl FnMut(Field, &mut Scanner<'a>) -> Result<(), EventError>,
@@ -78,6 +109,7 @@ pub(super) fn walk<'a>(
         return Err(EventError::NotObject);
     }
     sc.consume(b'{')?;
+    let mut seen = 0u8;
     if sc.peek() == Some(b'}') {
         sc.consume(b'}')?;
     } else {
@@ -88,7 +120,14 @@ pub(super) fn walk<'a>(
                 Field::Other => {
                     sc.value()?;
                 }
-                f => on(f, &mut sc)?,
+                f => {
+                    let bit = 1u8 << (f as u8);
+                    if seen & bit != 0 {
+                        return Err(EventError::DuplicateField(f.name()));
+                    }
+                    seen |= bit;
+                    on(f, &mut sc)?
+                }
             }
             match sc.peek() {
                 Some(b',') => sc.consume(b',')?,
@@ -123,7 +162,7 @@ impl<'a> Envelope<'a> {
         walk(text, |field, sc| {
             match field {
                 Field::Event => event = Some(string_field(sc, "event")?),
-                Field::Channel => channel = nullable_string(sc, "channel")?,
+                Field::Channel => channel = channel_field(sc)?,
                 Field::UserId => user_id = user_id_value(sc)?,
                 Field::Data => {
                     data = if sc.peek() == Some(b'"') {

@@ -18,6 +18,8 @@ pub enum EventError {
     Field(&'static str),
     /// `connection_established` carries a socket id that is not `digits.digits`.
     InvalidSocketId,
+    /// The frame names this field twice.
+    DuplicateField(&'static str),
 }
 
 impl fmt::Display for EventError {
@@ -28,6 +30,7 @@ impl fmt::Display for EventError {
             EventError::MissingEvent => f.write_str("frame has no event name"),
             EventError::Field(name) => write!(f, "field `{name}` missing or of the wrong type"),
             EventError::InvalidSocketId => f.write_str("invalid socket id"),
+            EventError::DuplicateField(name) => write!(f, "field `{name}` appears twice"),
         }
     }
 }

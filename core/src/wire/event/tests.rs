@@ -4,6 +4,7 @@ use super::*;
 use crate::wire::json::JsonError;
 use std::string::String;
 use std::vec::Vec;
+use std::{format, vec};
 
 /// Decodes with a scratch buffer and in place; both must agree.
 fn decode(text: &str) -> Result<String, EventError> {
@@ -353,4 +354,61 @@ fn scratch_too_small_is_an_error() {
     let mut enough = [0u8; 5];
     let ev = Event::decode(text, &mut enough).unwrap();
     assert_eq!((ev.event, ev.data), (r"a\b", Some("x")));
+}
+
+#[test]
+fn a_duplicated_field_is_an_error_not_a_last_one_wins() {
+    for frame in [
+        r#"{"event":"a","event":"b","channel":"c"}"#,
+        r#"{"event":"a","channel":"c","channel":"d"}"#,
+        r#"{"event":"a","data":"1","data":"2"}"#,
+        r#"{"event":"a","user_id":"1","\u0075ser_id":"2"}"#,
+    ] {
+        let want = Err(EventError::DuplicateField(
+            if frame.contains("\"channel\":\"d") {
+                "channel"
+            } else if frame.contains("\"data\":\"2") {
+                "data"
+            } else if frame.contains("ser_id") {
+                "user_id"
+            } else {
+                "event"
+            },
+        ));
+        assert_eq!(Envelope::parse(frame).map(|_| ()), want, "{frame}");
+        let mut scratch = [0u8; 128];
+        assert_eq!(
+            Event::decode(frame, &mut scratch).map(|_| ()),
+            want,
+            "{frame}"
+        );
+        let mut bytes = frame.as_bytes().to_vec();
+        assert_eq!(
+            Event::decode_in_place(&mut bytes).map(|_| ()),
+            want,
+            "{frame}"
+        );
+    }
+    // Unknown keys may repeat.
+    assert!(Envelope::parse(r#"{"event":"a","x":1,"x":2}"#).is_ok());
+}
+
+#[test]
+fn a_channel_longer_than_any_channel_name_is_refused() {
+    let at_limit = "c".repeat(200);
+    let frame = format!(r#"{{"event":"e","channel":"{at_limit}"}}"#);
+    assert_eq!(
+        Envelope::parse(&frame).unwrap().channel.unwrap().raw(),
+        at_limit
+    );
+    let over = format!(r#"{{"event":"e","channel":"{}"}}"#, "c".repeat(201));
+    assert_eq!(
+        Envelope::parse(&over).map(|_| ()),
+        Err(EventError::Field("channel"))
+    );
+    let mut scratch = vec![0u8; over.len()];
+    assert_eq!(
+        Event::decode(&over, &mut scratch).map(|_| ()),
+        Err(EventError::Field("channel"))
+    );
 }
