@@ -9,7 +9,6 @@ use embassy_futures::select::{Either, Either4, select, select4};
 use embassy_time::Timer;
 use embedded_io_async::{Read, Write};
 use pusher_core::client::{self, Action, AuthRequest, Client, Event, State};
-use pusher_core::name::{CHANNEL_NAME_MAX_LIMIT, ChannelName, SocketId};
 
 use crate::auth::{AuthError, Authorizer, ChannelGrant, UserGrant};
 use crate::connect::{Close, Connect};
@@ -229,17 +228,14 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
                 let Some(req) = asking else {
                     return core::future::pending().await;
                 };
-                let Ok(socket_id) = SocketId::new(req.socket_id()) else {
-                    return Answer::Channel(Err(AuthError::BadInput));
-                };
-                match req.channel() {
-                    Some(c) => match ChannelName::with_max_len(c, CHANNEL_NAME_MAX_LIMIT) {
-                        Ok(channel) => {
-                            Answer::Channel(authorizer.authorize(socket_id, channel).await)
-                        }
-                        Err(_) => Answer::Channel(Err(AuthError::BadInput)),
-                    },
-                    None => Answer::User(authorizer.authenticate_user(socket_id).await),
+                match req.names() {
+                    Ok((socket_id, Some(channel))) => {
+                        Answer::Channel(authorizer.authorize(socket_id, channel).await)
+                    }
+                    Ok((socket_id, None)) => {
+                        Answer::User(authorizer.authenticate_user(socket_id).await)
+                    }
+                    Err(_) => Answer::Channel(Err(AuthError::BadInput)),
                 }
             };
             let spare = self.client.rx_buffer();

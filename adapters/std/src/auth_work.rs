@@ -7,30 +7,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-use pusher_core::name::{CHANNEL_NAME_MAX_LIMIT, ChannelName, SocketId};
+use pusher_core::client::AuthRequest;
 
 use crate::auth::{AuthFailure, Authorizer, ChannelAuth, UserAuth};
-
-/// A request's socket id, typed (the core handed out a valid one).
-fn socket(id: &str) -> Result<SocketId<'_>, AuthFailure> {
-    SocketId::new(id).map_err(|e| invalid(e.to_string()))
-}
-
-fn invalid(message: String) -> AuthFailure {
-    AuthFailure {
-        status: None,
-        message,
-    }
-}
-
-/// What was asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Request {
-    /// A subscription to `channel` for `socket_id`.
-    Channel { channel: String, socket_id: String },
-    /// A user sign-in for `socket_id`.
-    Signin { socket_id: String },
-}
 
 /// An answer from the authorizer.
 #[derive(Debug)]
@@ -41,29 +20,30 @@ pub(crate) enum Answer {
 
 /// A request that is done: answered, or out of time.
 #[derive(Debug)]
-pub(crate) struct Settled {
-    pub(crate) request: Request,
+pub(crate) struct Settled<const N: usize> {
+    pub(crate) request: AuthRequest<N>,
     /// `None`: no answer within the timeout.
     pub(crate) answer: Option<Answer>,
 }
 
-struct Pending {
+struct Pending<const N: usize> {
     id: u64,
-    request: Request,
+    request: AuthRequest<N>,
     deadline: Instant,
 }
 
-/// The requests in flight and the channel their answers come back on.
-pub(crate) struct AuthWork {
+/// The requests in flight (channel names up to `N` bytes) and the channel their answers come
+/// back on.
+pub(crate) struct AuthWork<const N: usize> {
     tx: Sender<(u64, Answer)>,
     rx: Receiver<(u64, Answer)>,
-    pending: Vec<Pending>,
+    pending: Vec<Pending<N>>,
     next_id: u64,
     /// How long an answer may take.
     pub(crate) timeout: Duration,
 }
 
-impl AuthWork {
+impl<const N: usize> AuthWork<N> {
     pub(crate) fn new(timeout: Duration) -> Self {
         let (tx, rx) = channel();
         AuthWork {
@@ -89,7 +69,7 @@ impl AuthWork {
     }
 
     /// Asks `authorizer` on a worker thread.
-    pub(crate) fn ask(&mut self, authorizer: &Arc<dyn Authorizer>, request: Request) {
+    pub(crate) fn ask(&mut self, authorizer: &Arc<dyn Authorizer>, request: AuthRequest<N>) {
         let id = self.next_id;
         self.next_id += 1;
         let tx = self.tx.clone();
@@ -98,17 +78,15 @@ impl AuthWork {
         let spawned = std::thread::Builder::new()
             .name("pusher-auth".into())
             .spawn(move || {
-                let answer = match &asked {
-                    Request::Channel { channel, socket_id } => {
-                        Answer::Channel(socket(socket_id).and_then(|s| {
-                            let c = ChannelName::with_max_len(channel, CHANNEL_NAME_MAX_LIMIT)
-                                .map_err(|e| invalid(e.to_string()))?;
-                            a.authorize(s, c)
-                        }))
-                    }
-                    Request::Signin { socket_id } => {
-                        Answer::Signin(socket(socket_id).and_then(|s| a.authenticate_user(s)))
-                    }
+                let invalid = |e: pusher_core::NameError| AuthFailure {
+                    status: None,
+                    message: e.to_string(),
+                };
+                let answer = match asked.names() {
+                    Ok((s, Some(c))) => Answer::Channel(a.authorize(s, c)),
+                    Ok((s, None)) => Answer::Signin(a.authenticate_user(s)),
+                    Err(e) if asked.channel().is_some() => Answer::Channel(Err(invalid(e))),
+                    Err(e) => Answer::Signin(Err(invalid(e))),
                 };
                 // The client may be gone; then nobody needs the answer.
                 let _ = tx.send((id, answer));
@@ -119,9 +97,9 @@ impl AuthWork {
                 status: None,
                 message: format!("could not start the auth worker: {e}"),
             };
-            let answer = match &request {
-                Request::Channel { .. } => Answer::Channel(Err(failure)),
-                Request::Signin { .. } => Answer::Signin(Err(failure)),
+            let answer = match request.channel() {
+                Some(_) => Answer::Channel(Err(failure)),
+                None => Answer::Signin(Err(failure)),
             };
             let _ = self.tx.send((id, answer));
         }
@@ -133,7 +111,7 @@ impl AuthWork {
     }
 
     /// The next answered or timed-out request.
-    pub(crate) fn next_settled(&mut self) -> Option<Settled> {
+    pub(crate) fn next_settled(&mut self) -> Option<Settled<N>> {
         while let Ok((id, answer)) = self.rx.try_recv() {
             if let Some(i) = self.pending.iter().position(|p| p.id == id) {
                 let p = self.pending.swap_remove(i);
@@ -158,12 +136,15 @@ impl AuthWork {
 mod tests {
     use super::*;
     use crate::auth::CallbackAuthorizer;
+    use pusher_core::client::Event;
+    use pusher_core::{ChannelName, SocketId};
 
-    fn channel_request(channel: &str) -> Request {
-        Request::Channel {
-            channel: channel.into(),
-            socket_id: "1.1".into(),
-        }
+    fn channel_request(channel: &str) -> AuthRequest<64> {
+        AuthRequest::from_event(&Event::AuthRequired {
+            channel,
+            socket_id: "1.1",
+        })
+        .unwrap()
     }
 
     #[test]
@@ -180,7 +161,7 @@ mod tests {
                 })
             },
         ));
-        let mut w = AuthWork::new(Duration::from_millis(300));
+        let mut w = AuthWork::<64>::new(Duration::from_millis(300));
         w.ask(&a, channel_request("private-slow"));
         w.ask(&a, channel_request("private-fast"));
         let start = Instant::now();

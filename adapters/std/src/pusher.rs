@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pusher_core::client::{
-    self, Client, Config, Event, State, SubscribeError, TriggerError, UnsubscribeError,
+    self, AuthRequest, Client, Config, Event, State, SubscribeError, TriggerError, UnsubscribeError,
 };
 use pusher_core::wire::message::Payload;
 
 use crate::auth::{AuthFailure, Authorizer};
-use crate::auth_work::{Answer, AuthWork, Request, Settled};
+use crate::auth_work::{Answer, AuthWork, Settled};
 use crate::driver::Driver;
 use crate::net::NetConnector;
 
@@ -111,7 +111,7 @@ type ErrorHandler<'a> = Box<dyn FnMut(&str) + 'a>;
 pub struct Pusher<'a> {
     driver: Driver<'a, NetConnector, CHANNELS, NAME>,
     authorizer: Option<Arc<dyn Authorizer>>,
-    auth: AuthWork,
+    auth: AuthWork<NAME>,
     handlers: Vec<(Option<String>, Option<String>, Handler<'a>)>,
     state_handlers: Vec<StateHandler<'a>>,
     error_handlers: Vec<ErrorHandler<'a>>,
@@ -296,20 +296,21 @@ impl<'a> Pusher<'a> {
     /// Hands every auth answer (or timeout) that came in to the client.
     fn settle_auth(&mut self) {
         while let Some(Settled { request, answer }) = self.auth.next_settled() {
-            match request {
-                Request::Channel { channel, socket_id } => {
+            let socket_id = request.socket_id();
+            match request.channel() {
+                Some(channel) => {
                     let answer = match answer {
                         Some(Answer::Channel(a)) => a,
                         _ => Err(self.auth.timed_out()),
                     };
-                    self.answer_auth(&channel, &socket_id, answer);
+                    self.answer_auth(channel, socket_id, answer);
                 }
-                Request::Signin { socket_id } => {
+                None => {
                     let answer = match answer {
                         Some(Answer::Signin(a)) => a,
                         _ => Err(self.auth.timed_out()),
                     };
-                    self.answer_signin(&socket_id, answer);
+                    self.answer_signin(socket_id, answer);
                 }
             }
         }
@@ -338,13 +339,9 @@ impl<'a> Pusher<'a> {
                     }
                     None
                 }
-                Event::AuthRequired { channel, socket_id } => Some(Request::Channel {
-                    channel: channel.to_owned(),
-                    socket_id: socket_id.to_owned(),
-                }),
-                Event::SigninRequired { socket_id } => Some(Request::Signin {
-                    socket_id: socket_id.to_owned(),
-                }),
+                Event::AuthRequired { .. } | Event::SigninRequired { .. } => {
+                    AuthRequest::from_event(&ev)
+                }
                 other => {
                     let text = match other {
                         Event::Error { code, message } => Some(match code {
@@ -384,19 +381,17 @@ impl<'a> Pusher<'a> {
     }
 
     /// Starts an auth request on a worker thread (or fails it at once without an authorizer).
-    fn ask(&mut self, request: Request) {
-        match (&self.authorizer, request) {
-            (Some(a), request) => self.auth.ask(a, request),
-            (None, Request::Channel { channel, socket_id }) => {
+    fn ask(&mut self, request: AuthRequest<NAME>) {
+        match (&self.authorizer, request.channel()) {
+            (Some(a), _) => self.auth.ask(a, request),
+            (None, Some(channel)) => {
                 let none = AuthFailure {
                     status: None,
                     message: "no authorizer configured".into(),
                 };
-                self.answer_auth(&channel, &socket_id, Err(none));
+                self.answer_auth(channel, request.socket_id(), Err(none));
             }
-            (None, Request::Signin { .. }) => {
-                self.report("sign-in asked for, but no authorizer is configured");
-            }
+            (None, None) => self.report("sign-in asked for, but no authorizer is configured"),
         }
     }
 

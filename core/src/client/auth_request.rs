@@ -3,8 +3,10 @@
 //! not hold a borrow of the client.
 
 use super::channels::ChannelState;
+use super::event::Event;
 use super::machine::{Client, MAX_SOCKET_ID, Phase, Signin};
 use crate::buf::Bytes as _;
+use crate::name::{CHANNEL_NAME_MAX_LIMIT, ChannelName, NameError, SocketId};
 
 /// A channel subscription or a sign-in waiting for its signature, for the current socket id.
 ///
@@ -21,6 +23,35 @@ pub struct AuthRequest<const NAME: usize> {
 }
 
 impl<const NAME: usize> AuthRequest<NAME> {
+    /// The request of an [`Event::AuthRequired`] or [`Event::SigninRequired`], owned (so it
+    /// can go to another task or thread); `None` for other events or a name over `NAME`.
+    pub fn from_event(event: &Event<'_>) -> Option<Self> {
+        match *event {
+            Event::AuthRequired { channel, socket_id } => Self::new(socket_id, Some(channel)),
+            Event::SigninRequired { socket_id } => Self::new(socket_id, None),
+            _ => None,
+        }
+    }
+
+    fn new(socket_id: &str, channel: Option<&str>) -> Option<Self> {
+        let mut req = AuthRequest {
+            socket_id: [0; MAX_SOCKET_ID],
+            socket_id_len: u8::try_from(socket_id.len()).ok()?,
+            channel: [0; NAME],
+            channel_len: 0,
+        };
+        req.socket_id
+            .get_mut(..socket_id.len())?
+            .copy_from(socket_id.as_bytes());
+        if let Some(name) = channel {
+            req.channel
+                .get_mut(..name.len())?
+                .copy_from(name.as_bytes());
+            req.channel_len = u8::try_from(name.len()).ok()?;
+        }
+        Some(req)
+    }
+
     /// The socket id to sign for.
     pub fn socket_id(&self) -> &str {
         text(&self.socket_id, self.socket_id_len)
@@ -30,10 +61,20 @@ impl<const NAME: usize> AuthRequest<NAME> {
     pub fn channel(&self) -> Option<&str> {
         (self.channel_len > 0).then(|| text(&self.channel, self.channel_len))
     }
+
+    /// The socket id and channel as the typed names authorizers take.
+    pub fn names(&self) -> Result<(SocketId<'_>, Option<ChannelName<'_>>), NameError> {
+        let socket_id = SocketId::new(self.socket_id())?;
+        let channel = match self.channel() {
+            Some(c) => Some(ChannelName::with_max_len(c, CHANNEL_NAME_MAX_LIMIT)?),
+            None => None,
+        };
+        Ok((socket_id, channel))
+    }
 }
 
 fn text(bytes: &[u8], len: u8) -> &str {
-    // Filled from `&str`s below, so this never falls back.
+    // Filled from `&str`s above, so this never falls back.
     core::str::from_utf8(bytes.get(..usize::from(len)).unwrap_or(&[])).unwrap_or("")
 }
 
@@ -46,28 +87,13 @@ impl<const CHANNELS: usize, const NAME: usize> Client<'_, CHANNELS, NAME> {
             return None;
         }
         let sid = inner.socket_id()?;
-        let mut req = AuthRequest {
-            socket_id: [0; MAX_SOCKET_ID],
-            socket_id_len: u8::try_from(sid.len()).ok()?,
-            channel: [0; NAME],
-            channel_len: 0,
-        };
-        req.socket_id
-            .get_mut(..sid.len())?
-            .copy_from(sid.as_bytes());
         let waiting = (0..CHANNELS)
             .filter_map(|i| inner.channels.get(i))
             .find(|s| s.used && !s.internal && s.state == ChannelState::AwaitingAuth);
         match waiting {
-            Some(slot) => {
-                let name = slot.name();
-                req.channel
-                    .get_mut(..name.len())?
-                    .copy_from(name.as_bytes());
-                req.channel_len = u8::try_from(name.len()).ok()?;
-                Some(req)
-            }
-            None => (inner.signin == Signin::Waiting).then_some(req),
+            Some(slot) => AuthRequest::new(sid, Some(slot.name())),
+            None if inner.signin == Signin::Waiting => AuthRequest::new(sid, None),
+            None => None,
         }
     }
 }

@@ -88,12 +88,6 @@ impl fmt::Display for ClientError {
 
 impl core::error::Error for ClientError {}
 
-impl From<BufferTooSmall> for ClientError {
-    fn from(e: BufferTooSmall) -> Self {
-        ClientError::BufferFull(e)
-    }
-}
-
 impl From<EncodeError> for ClientError {
     fn from(e: EncodeError) -> Self {
         match e {
@@ -102,12 +96,6 @@ impl From<EncodeError> for ClientError {
             EncodeError::NotClientEvent => ClientError::Name(NameError::NotClientEvent),
             EncodeError::ClientEventsNotAllowed => ClientError::ClientEventsNotAllowed,
         }
-    }
-}
-
-impl From<NameError> for ClientError {
-    fn from(e: NameError) -> Self {
-        ClientError::Name(e)
     }
 }
 
@@ -247,29 +235,19 @@ operation_error! {
     }
 }
 
-impl From<NameError> for SubscribeError {
-    fn from(e: NameError) -> Self {
-        SubscribeError::Name(e)
-    }
+/// `From<$inner>` for each listed error, wrapping it in its `$variant`.
+macro_rules! wraps {
+    ($inner:ty => $variant:ident: $($error:ident),+) => {
+        $(impl From<$inner> for $error {
+            fn from(e: $inner) -> Self {
+                $error::$variant(e)
+            }
+        })+
+    };
 }
 
-impl From<NameError> for AnswerError {
-    fn from(e: NameError) -> Self {
-        AnswerError::Name(e)
-    }
-}
-
-impl From<BufferTooSmall> for AnswerError {
-    fn from(e: BufferTooSmall) -> Self {
-        AnswerError::BufferFull(e)
-    }
-}
-
-impl From<NameError> for TriggerError {
-    fn from(e: NameError) -> Self {
-        TriggerError::Name(e)
-    }
-}
+wraps!(NameError => Name: ClientError, SubscribeError, AnswerError, TriggerError, SigninError);
+wraps!(BufferTooSmall => BufferFull: ClientError, AnswerError, SigninError);
 
 impl From<EncodeError> for TriggerError {
     fn from(e: EncodeError) -> Self {
@@ -279,17 +257,5 @@ impl From<EncodeError> for TriggerError {
             EncodeError::ClientEventsNotAllowed => TriggerError::ClientEventsNotAllowed,
             EncodeError::BufferTooSmall(b) => TriggerError::BufferFull(b),
         }
-    }
-}
-
-impl From<NameError> for SigninError {
-    fn from(e: NameError) -> Self {
-        SigninError::Name(e)
-    }
-}
-
-impl From<BufferTooSmall> for SigninError {
-    fn from(e: BufferTooSmall) -> Self {
-        SigninError::BufferFull(e)
     }
 }
