@@ -268,9 +268,10 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
                 && *until <= embassy_time::Instant::now()
             {
                 debug!("auth timed out");
-                if let Some(channel) = req.channel() {
-                    let _ = self.client.auth_failed(channel, req.socket_id(), None);
-                }
+                let _ = match req.channel() {
+                    Some(channel) => self.client.auth_failed(channel, req.socket_id(), None).ok(),
+                    None => self.client.signin_failed(req.socket_id()).ok(),
+                };
                 self.asking = None;
             }
             let now = self.now();
@@ -343,6 +344,9 @@ fn settle<const CHANNELS: usize, const NAME: usize>(
                 debug!("sign-in answer not taken:", e);
             }
         }
-        (None, _) => debug!("sign-in refused"),
+        (None, _) => {
+            debug!("sign-in refused");
+            let _ = client.signin_failed(socket);
+        }
     }
 }

@@ -485,3 +485,47 @@ fn a_hanging_authorizer_holds_up_nothing_and_times_out_into_a_subscription_error
         "{got:?}"
     );
 }
+
+/// Refuses every sign-in, counting how often it is asked.
+struct RefusesSignin(std::rc::Rc<std::cell::Cell<u32>>);
+
+impl pusher_embassy::Authorizer for RefusesSignin {
+    async fn authorize(
+        &mut self,
+        _: SocketId<'_>,
+        _: ChannelName<'_>,
+    ) -> Result<pusher_embassy::ChannelGrant<'_>, pusher_embassy::AuthError> {
+        Err(pusher_embassy::AuthError::Refused)
+    }
+
+    async fn authenticate_user(
+        &mut self,
+        _: SocketId<'_>,
+    ) -> Result<pusher_embassy::UserGrant<'_>, pusher_embassy::AuthError> {
+        self.0.set(self.0.get() + 1);
+        // Asked again every turn, the loop would never yield to the test's timer.
+        assert!(self.0.get() < 100, "sign-in asked in a loop");
+        Err(pusher_embassy::AuthError::Refused)
+    }
+}
+
+#[test]
+fn a_refused_signin_is_asked_once_per_connection_not_in_a_loop() {
+    let asked = Rc::new(std::cell::Cell::new(0));
+    let mut connector = Connector::default();
+    let mut driver = Driver::new(client(), RefusesSignin(asked.clone()));
+    driver.client().subscribe("public-a").unwrap();
+    driver.client().signin();
+    driver.connect();
+    // Run for 300 ms after connecting; a refusal that is asked again every turn would count
+    // thousands.
+    block_on(select(
+        driver.run(
+            &mut connector,
+            &mut |_: Event<'_>| ControlFlow::Continue(()),
+        ),
+        Timer::after(Duration::from_millis(300)),
+    ));
+    assert_eq!(asked.get(), 1);
+    assert_eq!(connector.servers.len(), 1);
+}

@@ -441,7 +441,10 @@ impl<'a> Pusher<'a> {
                     self.report(&format!("sign-in answer not used: {e}"));
                 }
             }
-            Err(e) => self.report(&format!("sign-in: {e}")),
+            Err(e) => {
+                self.report(&format!("sign-in: {e}"));
+                let _ = self.driver.client().signin_failed(socket_id);
+            }
         }
     }
 }

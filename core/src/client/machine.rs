@@ -47,6 +47,8 @@ pub(super) enum Signin {
     Due,
     /// `SigninRequired` delivered; waiting for the app's answer.
     Waiting,
+    /// The app could not sign in on this connection; asked again after the next reconnect.
+    Refused,
     /// `pusher:signin` sent.
     Sent,
     /// `signin_success` received.

@@ -24,9 +24,29 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// Asks to sign in: [`Event::SigninRequired`](crate::client::Event::SigninRequired) follows once connected (and after every
     /// reconnect).
     pub fn signin(&mut self) {
-        if self.inner.signin == Signin::Off || self.inner.signin == Signin::Waiting {
+        if matches!(
+            self.inner.signin,
+            Signin::Off | Signin::Waiting | Signin::Refused
+        ) {
             self.inner.signin = Signin::Due;
         }
+    }
+
+    /// Answers [`Event::SigninRequired`](crate::client::Event::SigninRequired) with a failure
+    /// (the authorizer refused or timed out): no sign-in on this connection, and the request
+    /// is not handed out again ([`Client::auth_request`]) until the next reconnect asks anew.
+    pub fn signin_failed(&mut self, socket_id: &str) -> Result<(), SigninError> {
+        let inner = &mut self.inner;
+        if inner.phase != Phase::Established {
+            return Err(SigninError::NotConnected);
+        }
+        if inner.socket_id() != Some(socket_id) {
+            return Err(SigninError::StaleSocketId);
+        }
+        if inner.signin == Signin::Waiting {
+            inner.signin = Signin::Refused;
+        }
+        Ok(())
     }
 
     /// Answers [`Event::SigninRequired`](crate::client::Event::SigninRequired) with `auth` (`key:signature` over

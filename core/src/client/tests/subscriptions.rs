@@ -202,8 +202,8 @@ fn auth_requests_are_owned_and_asked_until_answered() {
     r.c.provide_auth("private-b", "4.2", "k:s", None).unwrap();
     // Then the sign-in the app was asked for.
     assert_eq!(ask(&r).as_deref(), Some("4.2 None"));
-    r.c.provide_user_auth("4.2", "k:s", r#"{"id":"1"}"#)
-        .unwrap();
+    // A refused sign-in is not handed out again on this connection (no busy loop of asking).
+    r.c.signin_failed("4.2").unwrap();
     assert_eq!(ask(&r), None);
     // A new connection asks again, for its own socket id.
     r.s.close(4200);
@@ -214,4 +214,11 @@ fn auth_requests_are_owned_and_asked_until_answered() {
     r.s.established("5.5", 120);
     r.pump();
     assert_eq!(ask(&r).as_deref(), Some(r#"5.5 Some("private-a")"#));
+    r.c.auth_failed("private-a", "5.5", None).unwrap();
+    r.c.auth_failed("private-b", "5.5", None).unwrap();
+    // The new connection asks for the sign-in again; an answer ends it.
+    assert_eq!(ask(&r).as_deref(), Some("5.5 None"));
+    r.c.provide_user_auth("5.5", "k:s", r#"{"id":"1"}"#)
+        .unwrap();
+    assert_eq!(ask(&r), None);
 }
