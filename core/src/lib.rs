@@ -36,11 +36,10 @@
 //! encoders report [`BufferTooSmall`] with the exact size they need. Errors are small `Copy`
 //! enums, and no input can make any function here panic.
 #![no_std]
-// No unsafe code, except measured exceptions on x86_64 (where the decoder's throughput
-// matters): vector intrinsics in `wire::scan` (SSE2 compares for the string classifier; AVX2
-// compares and SSSE3 shuffles, detected at run time under `std`, in the unescaper), which
-// Rust reaches only through `unsafe`, and `wire::json::unescaped_text`, which skips a second
-// UTF-8 validation of text that is valid by construction. Every other target forbids it.
+// No unsafe code, except the measured exceptions gathered in `wire::arch` on x86_64 (where the
+// decoder's throughput matters): vector intrinsics for the JSON string hot loop, which Rust
+// reaches only through `unsafe`, and one skipped second UTF-8 validation of text that is valid
+// by construction. The safety argument is written once there. Every other target forbids it.
 #![cfg_attr(
     not(all(target_arch = "x86_64", target_feature = "sse2")),
     forbid(unsafe_code)

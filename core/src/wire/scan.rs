@@ -96,18 +96,11 @@ impl Masks {
     /// Classifies 64 bytes.
     #[inline(always)]
     pub(crate) fn of(block: &[u8; BLOCK]) -> Masks {
+        // SSE2 compares where the target has them (measured on the decode benchmark:
+        // envelope-only decode goes from 1.96 GiB/s with the portable SWAR tests to the
+        // figure in the README).
         #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-        {
-            // SAFETY: `classify_sse2` needs SSE2, which this cfg guarantees (it is part of the
-            // x86_64 baseline; soft-float targets such as x86_64-unknown-none lack it and
-            // take the portable path). The function itself only calls value intrinsics.
-            // Measured on the decode benchmark: envelope-only decode goes from 1.96 GiB/s
-            // (portable SWAR) to the figure in the README.
-            #[allow(unsafe_code)]
-            unsafe {
-                sse2::classify(block)
-            }
-        }
+        return Masks::from_classes(crate::wire::arch::classify_sse2(block));
         #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
         Masks::of_swar(block)
     }
@@ -138,6 +131,19 @@ impl Masks {
         }
     }
 
+    /// Masks from the architecture module's classes (same order as the fields).
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[inline(always)]
+    pub(crate) fn from_classes([quote, backslash, control, slash, letter_u]: [u64; 5]) -> Masks {
+        Masks {
+            quote,
+            backslash,
+            control,
+            slash,
+            letter_u,
+        }
+    }
+
     /// Classifies the 64 bytes at `at`, padding past the end of `s` with a neutral byte.
     #[inline(always)]
     pub(crate) fn at(s: &[u8], at: usize) -> Masks {
@@ -155,211 +161,6 @@ pub(crate) fn with_block<R>(s: &[u8], at: usize, f: impl FnOnce(&[u8; BLOCK]) ->
     {
         Some(block) => f(block),
         None => f(&padded(s.get(at..).unwrap_or(&[]), b'a')),
-    }
-}
-
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-mod sse2 {
-    use core::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_max_epu8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8,
-    };
-
-    use super::{BLOCK, Masks};
-
-    /// Sixteen bytes per compare; `movemask` packs the result to one bit per byte.
-    #[target_feature(enable = "sse2")]
-    #[inline]
-    pub(super) fn classify(block: &[u8; BLOCK]) -> Masks {
-        let (mut quote, mut backslash, mut control, mut slash, mut letter_u) =
-            (0u64, 0u64, 0u64, 0u64, 0u64);
-        let slashes = _mm_set1_epi8(b'/' as i8);
-        let us = _mm_set1_epi8(b'u' as i8);
-        let quotes = _mm_set1_epi8(b'"' as i8);
-        let backslashes = _mm_set1_epi8(b'\\' as i8);
-        let below = _mm_set1_epi8(0x1f);
-        for (k, lane) in block.chunks_exact(16).enumerate() {
-            let half = |r: core::ops::Range<usize>| -> [u8; 8] {
-                lane.get(r)
-                    .and_then(|h| h.try_into().ok())
-                    .unwrap_or([0; 8])
-            };
-            let (lo, hi) = (half(0..8), half(8..16));
-            // Compiles to one unaligned load.
-            let v: __m128i = _mm_set_epi64x(i64::from_le_bytes(hi), i64::from_le_bytes(lo));
-            let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16);
-            let shift = k * 16;
-            quote |= bits(_mm_cmpeq_epi8(v, quotes)) << shift;
-            backslash |= bits(_mm_cmpeq_epi8(v, backslashes)) << shift;
-            // Unsigned v < 0x20 exactly when max(v, 0x1f) == 0x1f.
-            control |= bits(_mm_cmpeq_epi8(_mm_max_epu8(v, below), below)) << shift;
-            slash |= bits(_mm_cmpeq_epi8(v, slashes)) << shift;
-            letter_u |= bits(_mm_cmpeq_epi8(v, us)) << shift;
-        }
-        Masks {
-            quote,
-            backslash,
-            control,
-            slash,
-            letter_u,
-        }
-    }
-}
-
-/// Whether the CPU has every listed feature: known at compile time (`-C target-feature`), or
-/// asked at run time under `std` (the answer is cached by std); `false` otherwise.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-macro_rules! cpu_has {
-    ($($feature:tt),+) => {{
-        #[cfg(all($(target_feature = $feature),+))]
-        let has = true;
-        #[cfg(all(not(all($(target_feature = $feature),+)), feature = "std"))]
-        let has = $(std::is_x86_feature_detected!($feature))&&+;
-        #[cfg(all(not(all($(target_feature = $feature),+)), not(feature = "std")))]
-        let has = false;
-        has
-    }};
-}
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-use cpu_has;
-
-/// Byte compaction for the unescaper: drops the escaping backslashes of sixteen bytes at a
-/// time with one SSSE3 shuffle, where the portable loop pays a branch and a store per escape.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[allow(unsafe_code)]
-pub(crate) mod compact {
-    /// For each 8-bit mask of bytes to drop, the indices of the bytes kept packed to the
-    /// front, one per byte of a little-endian `u64` (the rest point at byte 0 and are
-    /// overwritten or ignored).
-    static PATTERNS: [u64; 256] = {
-        let mut table = [0u64; 256];
-        let mut mask = 0;
-        while mask < 256 {
-            let (mut kept, mut bit, mut pattern) = (0, 0, 0u64);
-            while bit < 8 {
-                if mask & (1 << bit) == 0 {
-                    pattern |= (bit as u64) << (8 * kept);
-                    kept += 1;
-                }
-                bit += 1;
-            }
-            table[mask] = pattern;
-            mask += 1;
-        }
-        table
-    };
-
-    /// Whether this CPU has SSSE3 and POPCNT.
-    #[inline]
-    pub(crate) fn available() -> bool {
-        super::cpu_has!("ssse3", "popcnt")
-    }
-
-    /// Writes the bytes of `src` whose bit in `drop` is clear to the front of `dst`, in order,
-    /// and returns how many there are. All 16 bytes of `dst` may be written.
-    ///
-    /// # Safety
-    /// The CPU must support SSSE3 and POPCNT ([`available`]).
-    #[target_feature(enable = "ssse3,popcnt")]
-    #[inline]
-    pub(crate) unsafe fn sixteen(src: &[u8; 16], drop: u16, dst: &mut [u8; 16]) -> usize {
-        use core::arch::x86_64::{
-            __m128i, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_set_epi64x, _mm_shuffle_epi8,
-            _mm_unpackhi_epi64,
-        };
-        let [lo, hi] = drop.to_le_bytes();
-        let pattern_lo = PATTERNS[usize::from(lo)];
-        // The high half's indices point into bytes 8..16.
-        let pattern_hi = PATTERNS[usize::from(hi)] | 0x0808_0808_0808_0808;
-        // SAFETY: an unaligned load of exactly the 16 bytes of `src`.
-        let v = unsafe { _mm_loadu_si128(src.as_ptr().cast::<__m128i>()) };
-        let packed = _mm_shuffle_epi8(v, _mm_set_epi64x(pattern_hi as i64, pattern_lo as i64));
-        let low = _mm_cvtsi128_si64(packed) as u64;
-        let high = _mm_cvtsi128_si64(_mm_unpackhi_epi64(packed, packed)) as u64;
-        let kept_lo = 8 - lo.count_ones() as usize;
-        // Low half packed at 0, high half packed right after the low half's kept bytes.
-        dst[..8].copy_from_slice(&low.to_le_bytes());
-        if let Some(d) = dst.get_mut(kept_lo..kept_lo + 8) {
-            d.copy_from_slice(&high.to_le_bytes());
-        }
-        kept_lo + 8 - hi.count_ones() as usize
-    }
-
-    #[cfg(all(test, feature = "std"))]
-    mod tests {
-        #[test]
-        fn sixteen_drops_exactly_the_masked_bytes() {
-            if !super::available() {
-                return;
-            }
-            let src: [u8; 16] = core::array::from_fn(|k| b'a' + k as u8);
-            for drop in (0..=u16::MAX)
-                .step_by(7)
-                .chain([0, u16::MAX, 0x8001, 0x00ff, 0xff00])
-            {
-                let mut dst = [0u8; 16];
-                // SAFETY: SSSE3 checked above.
-                let n = unsafe { super::sixteen(&src, drop, &mut dst) };
-                let want: std::vec::Vec<u8> = (0..16)
-                    .filter(|k| drop & (1 << k) == 0)
-                    .map(|k| src[k])
-                    .collect();
-                assert_eq!(&dst[..n], &want[..], "drop {drop:#06x}");
-            }
-        }
-    }
-}
-
-/// The 64-byte classifier with AVX2 compares (32 bytes each), for the unescaper's AVX2 build.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[allow(unsafe_code)]
-pub(crate) mod avx2 {
-    use core::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
-        _mm256_set1_epi8,
-    };
-
-    use super::Masks;
-
-    /// Whether this CPU has AVX2 and POPCNT.
-    #[inline]
-    pub(crate) fn available() -> bool {
-        super::cpu_has!("avx2", "popcnt")
-    }
-
-    /// Classifies the 64 bytes at `at` (padded like [`Masks::at`]).
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub(crate) unsafe fn at(s: &[u8], at: usize) -> Masks {
-        // The closure inherits this function's AVX2.
-        super::with_block(s, at, |block| {
-            let quotes = _mm256_set1_epi8(b'"' as i8);
-            let backslashes = _mm256_set1_epi8(b'\\' as i8);
-            let slashes = _mm256_set1_epi8(b'/' as i8);
-            let us = _mm256_set1_epi8(b'u' as i8);
-            let below = _mm256_set1_epi8(0x1f);
-            let mut m = Masks {
-                quote: 0,
-                backslash: 0,
-                control: 0,
-                slash: 0,
-                letter_u: 0,
-            };
-            for half in 0..2 {
-                // SAFETY: an unaligned load of 32 of the block's 64 bytes.
-                let v =
-                    unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast::<__m256i>()) };
-                let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32) << (32 * half);
-                m.quote |= bits(_mm256_cmpeq_epi8(v, quotes));
-                m.backslash |= bits(_mm256_cmpeq_epi8(v, backslashes));
-                m.control |= bits(_mm256_cmpeq_epi8(_mm256_max_epu8(v, below), below));
-                m.slash |= bits(_mm256_cmpeq_epi8(v, slashes));
-                m.letter_u |= bits(_mm256_cmpeq_epi8(v, us));
-            }
-            m
-        })
     }
 }
 

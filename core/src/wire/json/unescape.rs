@@ -6,28 +6,46 @@ use super::error::{JsonError, shift};
 use super::escape::{ESCAPES, WORDWISE, decode_escape, decode_u};
 use crate::buf::Bytes as _;
 use crate::buf::copy_fixed;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+use crate::wire::arch::{Avx2, Ssse3};
 use crate::wire::scan::{BLOCK, Escapes, Masks};
 
-/// The unescaper's output for a string of a scanner's text, as text.
-///
-/// On x86_64 it is not validated a second time (measured: full decode 3.7x -> 4.2x serde_json
-/// on the benchmark corpus). SAFETY argument: a scanner's text is a `&str`; the unescaper copies
-/// it verbatim between escapes, and every escape begins and ends at ASCII bytes (a backslash,
-/// then a letter or four hex digits), so each copied run is whole characters; what it writes
-/// for an escape is `char::encode_utf8` of a checked scalar value (lone surrogates are
-/// rejected). Whole characters in order are valid UTF-8. Debug builds, the fuzzers and the
-/// tests check it anyway; other targets validate.
+/// The unescaper's output for a string of a scanner's text, as text: on x86_64 not validated
+/// a second time (valid by construction; the argument is in `wire::arch`), validated elsewhere.
 #[inline]
 pub(super) fn unescaped_text(bytes: &[u8]) -> Option<&str> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        debug_assert!(core::str::from_utf8(bytes).is_ok());
-        // SAFETY: see above: the bytes are valid UTF-8 by construction.
-        #[allow(unsafe_code)]
-        Some(unsafe { core::str::from_utf8_unchecked(bytes) })
-    }
+    return Some(crate::wire::arch::text_by_construction(bytes));
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     crate::utf8(bytes)
+}
+
+/// The vector features the unescaper may use: capability tokens on x86_64, nothing elsewhere
+/// (the default is the portable build).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Features {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    ssse3: Option<Ssse3>,
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    avx2: Option<Avx2>,
+}
+
+/// One call of the unescaper, as work for `wire::arch::best` to compile per CPU feature set.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+pub(super) struct Unescape<'a> {
+    pub(super) s: &'a [u8],
+    pub(super) from: usize,
+    pub(super) out: &'a mut [u8],
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+impl crate::wire::arch::Kernel for Unescape<'_> {
+    type Output = Result<(usize, usize, bool), JsonError>;
+
+    #[inline(always)]
+    fn run(self, ssse3: Option<Ssse3>, avx2: Option<Avx2>) -> Self::Output {
+        unescape_with(self.s, self.from, self.out, Features { ssse3, avx2 })
+    }
 }
 
 /// The bytes an escape may stand for by itself (`\"`, `\\`, `\/`).
@@ -47,6 +65,7 @@ pub(super) fn identity_of(m: &Masks) -> u64 {
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn compact_block(
+    ssse3: Ssse3,
     s: &[u8],
     i: usize,
     mut limit: usize,
@@ -115,10 +134,7 @@ pub(super) fn compact_block(
             o += 16;
             continue;
         }
-        // SAFETY: only reached from `unescape_ssse3`, called once SSSE3 is known.
-        #[allow(unsafe_code)]
-        let kept = unsafe { crate::wire::scan::compact::sixteen(lane, lane_drop, dst) };
-        o += kept;
+        o += ssse3.compact16(lane, lane_drop, dst);
     }
     Some((o, limit))
 }
@@ -198,73 +214,34 @@ pub(crate) fn unescape(
     out: &mut [u8],
 ) -> Result<(usize, usize, bool), JsonError> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        if crate::wire::scan::avx2::available() {
-            // SAFETY: the CPU has AVX2 (hence SSSE3) and POPCNT, checked just above.
-            #[allow(unsafe_code)]
-            return unsafe { unescape_avx2(s, from, out) };
-        }
-        if crate::wire::scan::compact::available() {
-            // SAFETY: the CPU has SSSE3 and POPCNT, checked just above.
-            #[allow(unsafe_code)]
-            return unsafe { unescape_ssse3(s, from, out) };
-        }
-    }
-    unescape_with::<false, false>(s, from, out)
+    return crate::wire::arch::best(Unescape { s, from, out });
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    unescape_with(s, from, out, Features::default())
 }
 
-/// [`unescape`] compiled for AVX2: 32-byte compares classify each block.
-///
-/// # Safety
-/// The CPU must support AVX2 and POPCNT.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[allow(unsafe_code)]
-#[target_feature(enable = "avx2,popcnt")]
-pub(super) unsafe fn unescape_avx2(
-    s: &[u8],
-    from: usize,
-    out: &mut [u8],
-) -> Result<(usize, usize, bool), JsonError> {
-    unescape_with::<true, true>(s, from, out)
-}
-
-/// [`unescape`] compiled for SSSE3, so the shuffles inline into the loop.
-///
-/// # Safety
-/// The CPU must support SSSE3 and POPCNT.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[allow(unsafe_code)]
-#[target_feature(enable = "ssse3,popcnt")]
-pub(super) unsafe fn unescape_ssse3(
-    s: &[u8],
-    from: usize,
-    out: &mut [u8],
-) -> Result<(usize, usize, bool), JsonError> {
-    unescape_with::<true, false>(s, from, out)
-}
-
-/// The unescaper; with `COMPACT` (only ever true inside [`unescape_ssse3`]) blocks of simple
-/// escapes are compacted with shuffles.
+/// The unescaper, for the given features: AVX2 classifies blocks with 32-byte compares, and
+/// with SSSE3 blocks of simple escapes are compacted with shuffles.
 #[inline(always)]
-pub(super) fn unescape_with<const COMPACT: bool, const AVX2: bool>(
+pub(super) fn unescape_with(
     s: &[u8],
     from: usize,
     out: &mut [u8],
+    features: Features,
 ) -> Result<(usize, usize, bool), JsonError> {
     let (mut i, mut o) = (from, 0usize);
     while i < s.len() {
         #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-        let m = if AVX2 {
-            // SAFETY: `AVX2` is true only in `unescape_avx2`, called once AVX2 is known.
-            #[allow(unsafe_code)]
-            unsafe {
-                crate::wire::scan::avx2::at(s, i)
-            }
-        } else {
-            Masks::at(s, i)
+        let m = match features.avx2 {
+            Some(avx2) => crate::wire::scan::with_block(s, i, |block| {
+                Masks::from_classes(avx2.classify(block))
+            }),
+            None => Masks::at(s, i),
         };
         #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-        let m = Masks::at(s, i);
+        let m = {
+            let _ = features;
+            Masks::at(s, i)
+        };
         let escaped = Escapes::default().escaped(m.backslash);
         let quotes = m.quote & !escaped;
         let end = quotes.trailing_zeros() as usize; // 64 when the block has no end quote
@@ -288,11 +265,13 @@ pub(super) fn unescape_with<const COMPACT: bool, const AVX2: bool>(
         // drop the marked bytes sixteen at a time with shuffles. Blocks where an escape is
         // cut by the block's end, or is invalid, take the paths below instead.
         #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-        if COMPACT && o + SLACK <= out.len() {
+        if let Some(ssse3) = features.ssse3.filter(|_| o + SLACK <= out.len()) {
             let closed = end < BLOCK;
             let limit = if closed { end } else { BLOCK.min(s.len() - i) };
             let simple = escaped & identity_of(&m);
-            if let Some((o2, used)) = compact_block(s, i, limit, closed, starts, simple, out, o) {
+            if let Some((o2, used)) =
+                compact_block(ssse3, s, i, limit, closed, starts, simple, out, o)
+            {
                 o = o2;
                 if closed && used == end {
                     return Ok((i + end + 1, o, true));
