@@ -138,6 +138,16 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// Whether `a` and `b` are equal, in time that depends only on their lengths (for comparing
+/// signatures a client sent).
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    core::hint::black_box(diff) == 0
+}
+
 /// Two lower-case hex digits of a byte.
 #[inline]
 pub(crate) fn hex_pair(b: u8) -> [u8; 2] {

@@ -9,6 +9,7 @@
 //!
 //! ```text
 //!  3  client        the connection state machine (client/: one idea per file)
+//!     server        the server role: client messages in, replies out, signature checks
 //!     ─────────────────────────────────────────────────────────────────────
 //!  2  auth   rest   webhook          signatures, REST signing, webhooks
 //!     ─────────────────────────────────────────────────────────────────────
@@ -31,6 +32,7 @@
 //! * [`rest`]: REST API request signing (`auth_signature`, `body_md5`).
 //! * [`webhook`]: webhook signature verification and body parsing.
 //! * [`client`]: the sans-IO client ([`Client`], configured by [`Config`]).
+//! * [`server`]: the server role (client messages, every reply, signature and REST checks).
 //!
 //! Parsers return [`Status::Partial`] when they need more bytes and borrow from their input;
 //! encoders report [`BufferTooSmall`] with the exact size they need. Errors are small `Copy`
@@ -70,6 +72,7 @@ mod fmt;
 mod hmac;
 pub mod name;
 pub mod rest;
+pub mod server;
 mod sha1;
 pub mod signer;
 pub mod webhook;
