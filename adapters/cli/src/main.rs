@@ -5,8 +5,10 @@
 //! `PUSHER_APP_ID`, `PUSHER_CLUSTER`.
 #![forbid(unsafe_code)]
 
+mod demo;
 mod doctor;
 mod json;
+mod serve;
 
 use std::cell::Cell;
 use std::io::Read;
@@ -49,6 +51,17 @@ enum Command {
     Webhook(Webhook),
     /// Check DNS, TCP, TLS, the upgrade, connection_established and ping/pong, step by step.
     Doctor(Doctor),
+    /// Run a Pusher-protocol dev server on loopback, printing what happens.
+    Serve(serve::Serve),
+    /// Start the dev server on a free port, connect, subscribe, trigger, print what arrives.
+    Demo(Demo),
+}
+
+#[derive(Args)]
+struct Demo {
+    /// Also print the server's side of things.
+    #[arg(long)]
+    server_log: bool,
 }
 
 /// Where the app lives and who we are.
@@ -279,6 +292,8 @@ fn main() -> ExitCode {
         Command::Sign(a) => sign(a),
         Command::Webhook(a) => webhook(a),
         Command::Doctor(a) => doctor::run(&a.app),
+        Command::Serve(a) => serve::run(&a),
+        Command::Demo(a) => demo::run(a.server_log),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

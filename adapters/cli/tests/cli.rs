@@ -1,5 +1,6 @@
-//! The `pusher` binary: outputs equal the official libraries' vectors, and listen, trigger
-//! and doctor work against soketi.
+//! The `pusher` binary: outputs equal the official libraries' vectors; listen, trigger and
+//! doctor work against our dev server (and soketi, with the `interop-peers` feature); demo
+//! runs on its own.
 
 #[path = "../../std/tests/common/mod.rs"]
 mod common;
@@ -7,7 +8,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use common::{APP_ID, KEY, SECRET, Soketi};
+use common::{APP_ID, Dev, KEY, SECRET, Server};
 
 fn pusher() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pusher"));
@@ -148,13 +149,34 @@ fn webhook_verifies_and_prints_events() {
 }
 
 #[test]
+fn listen_trigger_and_doctor_against_the_dev_server() {
+    for compat in common::COMPATS {
+        listen_trigger_and_doctor(&Dev::start(compat));
+    }
+}
+
+#[cfg(feature = "interop-peers")]
+#[test]
 fn listen_trigger_and_doctor_against_soketi() {
-    let server = Soketi::start();
+    listen_trigger_and_doctor(&common::Soketi::start());
+}
+
+#[test]
+fn demo_runs_on_its_own_dev_server() {
+    let out = stdout(pusher().arg("demo"));
+    assert!(out.ends_with("received all 4 events"), "{out}");
+    assert!(
+        out.contains(r#"<< secret on private-demo: {"text":"only for authorized sockets 🔒"}"#),
+        "{out}"
+    );
+}
+
+fn listen_trigger_and_doctor(server: &dyn Server) {
     let url = format!(
         "http://{KEY}:{SECRET}@127.0.0.1:{}/apps/{APP_ID}",
-        server.port
+        server.port()
     );
-    let port = server.port.to_string();
+    let port = server.port().to_string();
     let mut listen = pusher()
         .env("PUSHER_URL", &url)
         .args([

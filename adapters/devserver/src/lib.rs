@@ -213,14 +213,21 @@ impl DevServer {
         self.shared.hub().connections()
     }
 
-    /// Stops the server: every connection is dropped at once.
+    /// Stops the server: every connection is dropped at once, and the port is free again
+    /// when this returns (called outside an async runtime).
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
         if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
+            if tokio::runtime::Handle::try_current().is_ok() {
+                // Inside another runtime a blocking wait is not allowed.
+                rt.shutdown_background();
+            } else {
+                // Waits until every task is dropped, so the port is free when this returns.
+                rt.shutdown_timeout(std::time::Duration::from_secs(2));
+            }
         }
     }
 }

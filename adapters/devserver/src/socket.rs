@@ -254,7 +254,12 @@ impl Session {
                     let (code, reason) =
                         close.map_or((1000, String::new()), |c| (c.code, c.reason.to_owned()));
                     self.pending.push(frames::close(code, ""));
-                    return Some((Some(code), format!("closed by the client {reason}")));
+                    let why = if reason.is_empty() {
+                        "closed by the client".to_owned()
+                    } else {
+                        format!("closed by the client: {reason}")
+                    };
+                    return Some((Some(code), why));
                 }
             }
         }

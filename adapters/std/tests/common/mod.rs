@@ -1,6 +1,9 @@
-//! Test rig: a real soketi server on loopback and client threads reporting events.
+//! Test rig: a server on loopback (soketi, or our dev server in any compat mode) and client
+//! threads reporting events. The scenarios in `scenarios` run against either.
 
 #![allow(dead_code)]
+
+pub mod scenarios;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -140,17 +143,81 @@ impl Soketi {
         let _ = self.child.wait();
         let _ = self.metrics;
     }
+}
 
-    pub fn rest(&self) -> Rest {
-        Rest::new(Config::new(APP_ID, KEY, SECRET).host("127.0.0.1", self.port, false)).unwrap()
+/// What a scenario needs of a server: where it listens and what it does differently.
+pub trait Server {
+    fn port(&self) -> u16;
+
+    /// Whether `pusher:signin` is answered with `pusher:signin_success` (Reverb has none).
+    fn signs_in(&self) -> bool {
+        true
     }
 
-    pub fn options(&self) -> Options {
-        let mut o = Options::host(KEY, "127.0.0.1", self.port, self.port, false);
-        o.seed = u64::from(self.port);
+    /// Whether `GET /channels?filter_by_prefix=presence-&info=user_count` gives each channel's
+    /// `user_count` (soketi 1.6 leaves it out and sends `occupied`/`subscription_count`).
+    fn lists_user_count(&self) -> bool {
+        true
+    }
+
+    fn rest(&self) -> Rest {
+        Rest::new(Config::new(APP_ID, KEY, SECRET).host("127.0.0.1", self.port(), false)).unwrap()
+    }
+
+    fn options(&self) -> Options {
+        let mut o = Options::host(KEY, "127.0.0.1", self.port(), self.port(), false);
+        o.seed = u64::from(self.port());
         o
     }
 }
+
+impl Server for Soketi {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn lists_user_count(&self) -> bool {
+        false
+    }
+}
+
+/// Our dev server, with the test credentials.
+pub struct Dev(pub pusher_dev_server::DevServer);
+
+impl Dev {
+    pub fn start(compat: pusher_dev_server::Compat) -> Dev {
+        Self::start_with(pusher_dev_server::Config::default().compat(compat))
+    }
+
+    pub fn start_with(config: pusher_dev_server::Config) -> Dev {
+        Dev(pusher_dev_server::DevServer::start(config.credentials(APP_ID, KEY, SECRET)).unwrap())
+    }
+
+    pub fn start_on(compat: pusher_dev_server::Compat, port: u16) -> Dev {
+        Self::start_with(
+            pusher_dev_server::Config::default()
+                .compat(compat)
+                .port(port),
+        )
+    }
+}
+
+impl Server for Dev {
+    fn port(&self) -> u16 {
+        self.0.port()
+    }
+
+    fn signs_in(&self) -> bool {
+        self.0.config().compat != pusher_dev_server::Compat::Reverb
+    }
+}
+
+/// Every compat mode of the dev server.
+pub const COMPATS: [pusher_dev_server::Compat; 3] = [
+    pusher_dev_server::Compat::Pusher,
+    pusher_dev_server::Compat::Soketi,
+    pusher_dev_server::Compat::Reverb,
+];
 
 impl Drop for Soketi {
     fn drop(&mut self) {

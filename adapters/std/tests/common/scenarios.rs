@@ -1,0 +1,517 @@
+//! The interop scenarios, each a function of the server it runs against, so the same suite
+//! runs on soketi and on our dev server in every compat mode.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::*;
+use pusher_std::rest::BatchItem;
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Public, private and presence channels, client events, and our REST library, with our
+/// client on both ends.
+pub fn channels_presence_client_events_and_rest(server: &dyn Server) {
+    let rest = server.rest();
+
+    let a = ClientThread::spawn(
+        server.options(),
+        &["public-ch", "private-ch", "presence-room"],
+        Some("alice"),
+    );
+    a.wait_for("pusher:subscription_succeeded presence-room", WAIT);
+    a.wait_for("pusher:subscription_succeeded private-ch", WAIT);
+    a.wait_for("pusher:subscription_succeeded public-ch", WAIT);
+
+    // Presence: a second client joins, both see each other.
+    let b = ClientThread::spawn(
+        server.options(),
+        &["public-ch", "private-ch", "presence-room"],
+        Some("bob"),
+    );
+    b.wait_for("pusher:subscription_succeeded presence-room", WAIT);
+    a.wait_for("pusher:member_added presence-room", WAIT);
+    assert!(a.wait_for("pusher:member_added", WAIT).contains("bob"));
+    b.wait_for("pusher:subscription_succeeded private-ch", WAIT);
+
+    // Client events between the two, not echoed to the sender.
+    a.send(Cmd::Trigger(
+        "private-ch".into(),
+        "client-hello".into(),
+        r#"{"from":"alice"}"#.into(),
+    ));
+    b.wait_for(r#"client-hello private-ch {"from":"alice"}"#, WAIT);
+    a.send(Cmd::Trigger(
+        "presence-room".into(),
+        "client-wave".into(),
+        r#"{"n":1}"#.into(),
+    ));
+    let wave = b.wait_for("client-wave presence-room", WAIT);
+    assert!(
+        wave.ends_with("alice"),
+        "presence client events carry user_id: {wave}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(a.count("client-hello"), 0);
+
+    // Our REST library triggers; our client receives (unicode and escapes intact).
+    rest.trigger(&["public-ch"], "news", r#"{"text":"héllo \"world\" 🎉"}"#)
+        .unwrap();
+    a.wait_for(r#"news public-ch {"text":"héllo \"world\" 🎉"}"#, WAIT);
+
+    // socket_id exclusion: a does not get it, b does.
+    let sa = a.socket();
+    rest.trigger_with(&["public-ch"], "excluded", r#"{"x":1}"#, Some(&sa), None)
+        .unwrap();
+    b.wait_for("excluded public-ch", WAIT);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(a.count("excluded"), 0);
+
+    // Batch trigger.
+    let item = |e: &str| BatchItem {
+        channel: "public-ch".into(),
+        event: e.into(),
+        data: "{}".into(),
+        socket_id: None,
+    };
+    rest.trigger_batch(&[item("batch-1"), item("batch-2")])
+        .unwrap();
+    a.wait_for("batch-1 public-ch", WAIT);
+    a.wait_for("batch-2 public-ch", WAIT);
+
+    // Channel and user queries.
+    let channels: serde_json::Value =
+        serde_json::from_str(&rest.channels(None, None).unwrap()).unwrap();
+    for c in ["public-ch", "private-ch", "presence-room"] {
+        assert!(channels["channels"].get(c).is_some(), "{channels}");
+    }
+    let info: serde_json::Value =
+        serde_json::from_str(&rest.channel("presence-room", Some("user_count")).unwrap()).unwrap();
+    assert_eq!(info["occupied"], true);
+    assert_eq!(info["user_count"], 2);
+    let users: serde_json::Value =
+        serde_json::from_str(&rest.users("presence-room").unwrap()).unwrap();
+    let mut ids: Vec<&str> = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["alice", "bob"]);
+
+    // Bob leaves; Alice sees it.
+    b.stop();
+    a.wait_for("pusher:member_removed presence-room - bob", WAIT);
+    a.stop();
+}
+
+/// pusher-js in Node receives what our REST library triggers.
+pub fn pusher_js_receives_our_trigger(server: &dyn Server) {
+    let rest = server.rest();
+    let dir = peers_dir();
+    let mut js = Command::new("node")
+        .env("NODE_PATH", dir.join("node_modules"))
+        .arg(peer_script("pusher_js_listen.js"))
+        .args([
+            KEY,
+            "127.0.0.1",
+            &server.port().to_string(),
+            "js-channel",
+            "greeting",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(js.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "READY");
+    rest.trigger(&["js-channel"], "greeting", r#"{"from":"pusher-rs","n":1}"#)
+        .unwrap();
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        r#"{"from":"pusher-rs","n":1}"#
+    );
+    assert!(js.wait().unwrap().success());
+}
+
+/// Sign-in, then an event sent to the user over REST.
+pub fn signin_and_send_to_user(server: &dyn Server) {
+    let rest = server.rest();
+    let c = ClientThread::spawn(server.options(), &[], Some("carol"));
+    c.socket();
+    c.send(Cmd::Signin);
+    if !server.signs_in() {
+        // Reverb: no user authentication. The client reports the refusal and carries on
+        // on the same socket.
+        c.wait_for("error pusher:error 4200", WAIT);
+        let socket = c.socket();
+        c.send(Cmd::Subscribe("after-refusal".into()));
+        c.wait_for("pusher:subscription_succeeded after-refusal", WAIT);
+        rest.trigger(&["after-refusal"], "still-here", "{}")
+            .unwrap();
+        c.wait_for("still-here after-refusal", WAIT);
+        assert_eq!(c.socket(), socket, "the socket stayed open");
+        assert_eq!(
+            c.count("state Connecting"),
+            1,
+            "{:#?}",
+            c.log.lock().unwrap()
+        );
+        c.stop();
+        return;
+    }
+    c.wait_for(r#"pusher:signin_success - {\"id\":\"carol\"}"#, WAIT);
+    // The #server-to-user channel is subscribed once the server accepts the sign-in.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let _ = rest.send_to_user("carol", "direct", r#"{"private":true}"#);
+        if c.count("direct #server-to-user-carol") > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:#?}",
+            c.log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    c.stop();
+}
+
+/// The server goes away and comes back on the same port: everything is subscribed again.
+pub fn server_restart_mid_session_resubscribes_everything<S: Server>(
+    start: impl Fn(Option<u16>) -> S,
+) {
+    let server = start(None);
+    let port = server.port();
+    let a = ClientThread::spawn(
+        server.options(),
+        &["public-ch", "private-ch", "presence-room"],
+        Some("dave"),
+    );
+    a.wait_for("pusher:subscription_succeeded presence-room", WAIT);
+    let first = a.socket();
+    drop(server);
+    a.wait_for("state Connecting", WAIT);
+    let server = start(Some(port));
+    // Back: a new socket id, and every channel subscribed again (private and presence with
+    // fresh auth for the new socket id).
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    while a.count("pusher:subscription_succeeded presence-room") < 2
+        || a.count("pusher:subscription_succeeded private-ch") < 2
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:#?}",
+            a.log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_ne!(a.socket(), first);
+    let rest = server.rest();
+    rest.trigger(&["private-ch", "public-ch"], "after-restart", "{}")
+        .unwrap();
+    a.wait_for("after-restart private-ch", WAIT);
+    a.wait_for("after-restart public-ch", WAIT);
+    a.stop();
+}
+
+/// A pusher-js style auth endpoint (form POST), served here by our REST library's signer.
+pub fn auth_endpoint() -> (u16, std::thread::JoinHandle<usize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let rest = pusher_std::rest::Rest::new(pusher_std::rest::Config::new(APP_ID, KEY, SECRET))
+            .unwrap();
+        let mut served = 0;
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 2048];
+            // Read the head and the form body (Content-Length).
+            loop {
+                let n = stream.read(&mut buf).unwrap();
+                req.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&req);
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let len: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if req.len() >= head_end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&req).into_owned();
+            let form = text.split("\r\n\r\n").nth(1).unwrap();
+            let field = |k: &str| {
+                form.split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                    .map(|v| v.replace("%2D", "-"))
+                    .unwrap()
+            };
+            let (socket, channel) = (field("socket_id"), field("channel_name"));
+            let data = channel
+                .starts_with("presence-")
+                .then_some(r#"{"user_id":"endpoint-user"}"#);
+            let body = rest.authorize_channel(&socket, &channel, data).unwrap();
+            write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+                .unwrap();
+            served += 1;
+        }
+        served
+    });
+    (port, handle)
+}
+
+/// pusher-js style HTTP auth endpoint for private and presence channels.
+pub fn http_auth_endpoint_authorizes_private_and_presence(server: &dyn Server) {
+    use pusher_std::auth::HttpAuthorizer;
+    use pusher_std::pusher::{Buffers, Pusher};
+    let (port, endpoint) = auth_endpoint();
+    let mut buffers = Buffers::default();
+    let mut p = Pusher::new(&server.options(), &mut buffers).unwrap();
+    p.set_authorizer(HttpAuthorizer::new(&format!("http://127.0.0.1:{port}/pusher/auth")).unwrap());
+    p.subscribe("private-ep").unwrap();
+    p.subscribe("presence-ep").unwrap();
+    p.connect();
+    let ok = p.run_until(
+        |p| {
+            use pusher_core::client::ChannelState::Subscribed;
+            p.client().channel_state("private-ep") == Some(Subscribed)
+                && p.client().channel_state("presence-ep") == Some(Subscribed)
+        },
+        WAIT,
+    );
+    assert!(ok, "not subscribed through the auth endpoint");
+    assert_eq!(p.client().me("presence-ep"), Some("endpoint-user"));
+    assert_eq!(p.client().member_count("presence-ep"), 1);
+    p.disconnect();
+    assert_eq!(endpoint.join().unwrap(), 2);
+}
+
+/// The official PyPI and npm libraries trigger; our client receives.
+pub fn official_libraries_trigger(server: &dyn Server) {
+    let a = ClientThread::spawn(server.options(), &["public-ch", "private-ch"], None);
+    a.wait_for("pusher:subscription_succeeded private-ch", WAIT);
+    a.wait_for("pusher:subscription_succeeded public-ch", WAIT);
+    // The official PyPI library triggers; our client receives.
+    let dir = peers_dir();
+    let official_trigger =
+        |mut cmd: Command, script: &str, channel: &str, event: &str, data: &str| {
+            let out = cmd
+                .arg(peer_script(script))
+                .args([
+                    APP_ID,
+                    KEY,
+                    SECRET,
+                    &server.port().to_string(),
+                    channel,
+                    event,
+                    data,
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{script}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+    let python = Command::new(dir.join("venv/bin/python"));
+    official_trigger(
+        python,
+        "pusher_py_trigger.py",
+        "public-ch",
+        "from-python",
+        r#"{"m":"hi from python"}"#,
+    );
+    a.wait_for(r#"from-python public-ch {"m": "hi from python"}"#, WAIT);
+
+    // The official npm library triggers on a private channel; our client receives.
+    let mut node = Command::new("node");
+    node.env("NODE_PATH", dir.join("node_modules"));
+    official_trigger(
+        node,
+        "pusher_node_trigger.js",
+        "private-ch",
+        "from-node",
+        r#"{"m":"hi from node"}"#,
+    );
+    a.wait_for(r#"from-node private-ch {"m":"hi from node"}"#, WAIT);
+
+    a.stop();
+}
+
+/// A third-party client.
+#[derive(Debug, Clone, Copy)]
+pub enum Peer {
+    /// pusher-js 8.6.0 in Node.
+    PusherJs,
+    /// pysher 1.0.8.
+    Pysher,
+}
+
+/// A third-party client subscribes to a public, a private and a presence channel; the
+/// official npm library triggers on the private and presence ones, the PyPI one on the public
+/// one; the client receives all three.
+pub fn third_party_client_receives_official_triggers(server: &dyn Server, peer: Peer) {
+    let dir = peers_dir();
+    let port = server.port().to_string();
+    let prefix = match peer {
+        Peer::PusherJs => "js-peer",
+        Peer::Pysher => "py-peer",
+    };
+    let mut cmd = match peer {
+        Peer::PusherJs => {
+            let mut c = Command::new("node");
+            c.env("NODE_PATH", dir.join("node_modules"))
+                .arg(peer_script("pusher_js_channels.js"))
+                .args([APP_ID, KEY, SECRET, "127.0.0.1", &port, "peer-user", prefix]);
+            c
+        }
+        Peer::Pysher => {
+            let mut c = Command::new(dir.join("venv/bin/python"));
+            c.arg(peer_script("pysher_channels.py")).args([
+                KEY,
+                "127.0.0.1",
+                &port,
+                SECRET,
+                "peer-user",
+                prefix,
+            ]);
+            c
+        }
+    };
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().map(|l| l.unwrap()).unwrap_or_default();
+    let mut members = None;
+    loop {
+        let line = next();
+        if let Some(m) = line.strip_prefix("MEMBERS ") {
+            members = Some(m.to_owned());
+        } else if line == "READY" {
+            break;
+        } else {
+            panic!(
+                "{peer:?} did not subscribe: {line:?}, exit {:?}",
+                child.wait()
+            );
+        }
+    }
+    assert!(
+        members.unwrap().starts_with('1'),
+        "one presence member: itself"
+    );
+    let trigger = |mut cmd: Command, script: &str, channel: &str, data: &str| {
+        let out = cmd
+            .arg(peer_script(script))
+            .args([APP_ID, KEY, SECRET, &port, channel, "greeting", data])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let node = || {
+        let mut c = Command::new("node");
+        c.env("NODE_PATH", dir.join("node_modules"));
+        c
+    };
+    let private = format!("private-{prefix}");
+    let presence = format!("presence-{prefix}");
+    trigger(
+        node(),
+        "pusher_node_trigger.js",
+        &private,
+        r#"{"from":"node","to":"private"}"#,
+    );
+    trigger(
+        node(),
+        "pusher_node_trigger.js",
+        &presence,
+        r#"{"from":"node","to":"presence"}"#,
+    );
+    let python = Command::new(dir.join("venv/bin/python"));
+    trigger(
+        python,
+        "pusher_py_trigger.py",
+        prefix,
+        r#"{"from":"python","to":"public"}"#,
+    );
+    let mut got = std::collections::BTreeMap::new();
+    for _ in 0..3 {
+        let line = next();
+        let (channel, data) = line.split_once(' ').unwrap_or((&line, ""));
+        let data: serde_json::Value =
+            serde_json::from_str(data).unwrap_or_else(|e| panic!("{peer:?} printed {line:?}: {e}"));
+        got.insert(channel.to_owned(), data);
+    }
+    assert_eq!(got[prefix]["from"], "python");
+    assert_eq!(got[&private]["to"], "private");
+    assert_eq!(got[&presence]["to"], "presence");
+    assert!(child.wait().unwrap().success(), "{peer:?} exit status");
+}
+
+/// The official libraries' batch triggers and channel/user queries, with our client in the
+/// channels.
+pub fn official_libraries_query_and_batch(server: &dyn Server) {
+    let dir = peers_dir();
+    let port = server.port().to_string();
+    let a = ClientThread::spawn(server.options(), &["public-q", "presence-q"], Some("alice"));
+    a.wait_for("pusher:subscription_succeeded presence-q", WAIT);
+    a.wait_for("pusher:subscription_succeeded public-q", WAIT);
+    let run = |mut cmd: Command, script: &str| -> serde_json::Value {
+        let out = cmd
+            .arg(peer_script(script))
+            .args([APP_ID, KEY, SECRET, &port, "public-q", "presence-q"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let mut node = Command::new("node");
+    node.env("NODE_PATH", dir.join("node_modules"));
+    let python = Command::new(dir.join("venv/bin/python"));
+    for (out, lib) in [
+        (run(node, "pusher_node_queries.js"), "node"),
+        (run(python, "pusher_py_queries.py"), "py"),
+    ] {
+        for c in ["public-q", "presence-q"] {
+            assert!(out["channels"]["channels"].get(c).is_some(), "{lib}: {out}");
+        }
+        let listed = &out["presence"]["channels"]["presence-q"];
+        assert!(listed.is_object(), "{lib}: {out}");
+        if server.lists_user_count() {
+            assert_eq!(listed["user_count"], 1, "{lib}: {out}");
+        }
+        assert!(
+            out["presence"]["channels"].get("public-q").is_none(),
+            "{lib}: {out}"
+        );
+        assert_eq!(out["channel"]["occupied"], true, "{lib}: {out}");
+        assert_eq!(out["channel"]["user_count"], 1, "{lib}: {out}");
+        assert_eq!(
+            out["users"]["users"],
+            serde_json::json!([{"id": "alice"}]),
+            "{lib}: {out}"
+        );
+        a.wait_for(&format!("batch-{lib}-1 public-q"), WAIT);
+        a.wait_for(&format!("batch-{lib}-2 public-q"), WAIT);
+    }
+    a.stop();
+}

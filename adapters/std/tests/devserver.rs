@@ -1,0 +1,40 @@
+//! The interop scenarios against our dev server, in every compat mode, with our client and
+//! REST library on both ends (no Node or Python needed: this runs in plain `cargo test`).
+//! The same scenarios run against soketi in `tests/soketi.rs`, and with third-party peers
+//! against the dev server in `tests/devserver_peers.rs`.
+
+mod common;
+
+use common::scenarios;
+use common::*;
+
+#[test]
+fn channels_presence_client_events_and_rest() {
+    for compat in COMPATS {
+        scenarios::channels_presence_client_events_and_rest(&Dev::start(compat));
+    }
+}
+
+#[test]
+fn signin_and_send_to_user() {
+    for compat in COMPATS {
+        scenarios::signin_and_send_to_user(&Dev::start(compat));
+    }
+}
+
+#[test]
+fn server_restart_mid_session_resubscribes_everything() {
+    for compat in COMPATS {
+        scenarios::server_restart_mid_session_resubscribes_everything(|port| match port {
+            Some(p) => Dev::start_on(compat, p),
+            None => Dev::start(compat),
+        });
+    }
+}
+
+#[test]
+fn http_auth_endpoint_authorizes_private_and_presence() {
+    for compat in COMPATS {
+        scenarios::http_auth_endpoint_authorizes_private_and_presence(&Dev::start(compat));
+    }
+}
