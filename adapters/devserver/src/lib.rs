@@ -135,23 +135,18 @@ impl DevServer {
             .enable_all()
             .build()
             .map_err(StartError::Runtime)?;
-        let listener = std::net::TcpListener::bind(config.listen)
-            .map_err(|e| StartError::Bind(config.listen, e))?;
+        let listener = {
+            let _guard = runtime.enter();
+            listen(config.listen).map_err(|e| StartError::Bind(config.listen, e))?
+        };
         let addr = listener
             .local_addr()
             .map_err(|e| StartError::Bind(config.listen, e))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| StartError::Bind(addr, e))?;
         let cfg = Arc::new(config);
         let shared = runtime.block_on(async {
             let hooks = target.map(|t| webhooks::spawn(cfg.clone(), t, observer.clone()));
             Arc::new(Shared::with_hooks(cfg.clone(), observer, hooks))
         });
-        let listener = {
-            let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(listener).map_err(|e| StartError::Bind(addr, e))?
-        };
         shared.observe(Activity::Listening {
             addr: addr.to_string(),
         });
@@ -236,6 +231,17 @@ impl Drop for DevServer {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// A listener with a backlog for many clients connecting at once (std's is 128).
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 impl fmt::Debug for DevServer {

@@ -22,6 +22,11 @@ use crate::outbox::{Out, outbox};
 /// The protocol versions spoken (pusher-js sends 7).
 const PROTOCOLS: std::ops::RangeInclusive<u32> = 4..=7;
 
+/// Each connection's receive buffer starts this small (Pusher messages are mostly well under
+/// a kilobyte) and grows to the largest message allowed when one needs it: idle connections
+/// cost little.
+const FIRST_BUFFER: usize = 1024;
+
 /// Checks what the upgrade request asked for; `Err` is the close code and reason.
 fn admission(shared: &Shared, target: &str) -> Result<(), (u16, String)> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -98,11 +103,7 @@ where
     let mut session = Session {
         id,
         shared: shared.clone(),
-        reader: Reader::new(
-            vec![0u8; compat.max_message() + MAX_HEADER_LEN],
-            Role::Server,
-            compat.max_message(),
-        ),
+        reader: Reader::new(vec![0u8; FIRST_BUFFER], Role::Server, compat.max_message()),
         scratch: Vec::new(),
         pending: vec![frames::connection_established(&socket_id, timeout)],
         last_heard: Instant::now(),
@@ -224,9 +225,15 @@ impl Session {
     /// Handles every complete message received; `Some` ends the connection.
     fn read_messages(&mut self) -> Option<Ending> {
         loop {
+            let full = self.shared.cfg.compat.max_message() + MAX_HEADER_LEN;
             let ready = match self.reader.next_message() {
                 Ok(Some(r)) => r,
                 Ok(None) => return None,
+                // The buffer, not the limit, was too small: grow it and read again.
+                Err(WsError::MessageTooLarge { .. }) if self.reader.buffer_mut().len() < full => {
+                    self.reader.buffer_mut().resize(full, 0);
+                    continue;
+                }
                 Err(e) => return Some(self.protocol_error(e)),
             };
             match ready.opcode {

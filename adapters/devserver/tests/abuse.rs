@@ -118,6 +118,20 @@ impl Raw {
     }
 }
 
+/// `auth` for a private channel.
+fn sign(socket_id: &str, channel: &str) -> String {
+    let creds = Credentials::new(KEY, SECRET);
+    let sig = creds.channel_signature(
+        pusher_core::name::SocketId::new(socket_id).unwrap(),
+        pusher_core::name::ChannelName::new(channel).unwrap(),
+        None,
+    );
+    format!(
+        "{KEY}:{}",
+        String::from_utf8(sig.to_hex().to_vec()).unwrap()
+    )
+}
+
 /// Refused at once: the error event, then the close code.
 fn refused(s: &DevServer, target: &str) -> u16 {
     let mut c = Raw::connect(s, target);
@@ -159,6 +173,18 @@ fn malformed_and_oversize_frames_close_only_that_connection() {
     let (mut c, _) = Raw::pusher(&s);
     c.stream.write_all(&[0x81, 0x02, b'{', b'}']).unwrap();
     assert_eq!(c.next(), Got::Close(1002));
+    // A message larger than a connection's first buffer but within the limit is read whole.
+    let (mut big, sid) = Raw::pusher(&s);
+    let data = "y".repeat(9_000);
+    big.send(json!({"event":"pusher:subscribe","data":{"channel":"private-big","auth":sign(&sid, "private-big")}}));
+    let (mut other, osid) = Raw::pusher(&s);
+    other.send(json!({"event":"pusher:subscribe","data":{"channel":"private-big","auth":sign(&osid, "private-big")}}));
+    let _ = (big.next(), other.next());
+    big.send(json!({"event":"client-big","channel":"private-big","data":data}));
+    match other.next() {
+        Got::Json(v) => assert_eq!(v["data"].as_str().map(str::len), Some(9_000)),
+        got => panic!("{got:?}"),
+    }
     // A message over the limit: 1009.
     let (mut c, _) = Raw::pusher(&s);
     c.send_frame(Opcode::Text, &vec![b' '; 20_000]);
@@ -187,7 +213,7 @@ fn malformed_and_oversize_frames_close_only_that_connection() {
     let (mut c, _) = Raw::pusher(&r);
     c.send_frame(Opcode::Text, b"[]");
     assert_eq!(c.error(), (Some(4200), "Invalid message format".into()));
-    assert_eq!(s.connections(), 1, "only the well-behaved one is left");
+    assert_eq!(s.connections(), 3, "only the well-behaved ones are left");
 }
 
 #[test]

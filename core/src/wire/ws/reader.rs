@@ -111,6 +111,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
         buf.get_mut(self.filled..).unwrap_or(&mut [])
     }
 
+    /// The buffer itself, for a reader that grows it: a frame larger than the buffer is
+    /// refused with [`WsError::MessageTooLarge`] (its `limit` then under `max_message`)
+    /// *before* anything is consumed, so making the buffer longer and reading again goes on
+    /// where it stopped, fragments in progress included. A server holding many idle
+    /// connections can start each one small this way. Making it shorter than what is
+    /// buffered loses those bytes.
+    pub fn buffer_mut(&mut self) -> &mut B {
+        &mut self.buf
+    }
+
     /// Records that `n` bytes were written into [`Reader::spare`].
     pub fn commit(&mut self, n: usize) {
         self.filled = self.filled.saturating_add(n).min(self.buf.as_ref().len());

@@ -131,6 +131,36 @@ fn size_limits() {
 }
 
 #[test]
+fn a_buffer_grown_after_too_large_goes_on_where_it_stopped() {
+    let mut stream = frame(false, Opcode::Text, b"start-", Some([1, 2, 3, 4]));
+    stream.extend(frame(
+        true,
+        Opcode::Continuation,
+        &[b'x'; 100],
+        Some([5, 6, 7, 8]),
+    ));
+    let mut r = Reader::new(std::vec![0u8; 32], Role::Server, 1000);
+    let mut fed = 0;
+    let mut grown = false;
+    let text = loop {
+        fed += r.feed(&stream[fed..]);
+        match r.read() {
+            Ok(Some(Message::Text(t))) => break std::string::String::from(t),
+            Ok(Some(other)) => panic!("{other:?}"),
+            Ok(None) => {}
+            Err(WsError::MessageTooLarge { limit }) if limit < 1000 => {
+                r.buffer_mut().resize(256, 0);
+                grown = true;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert!(grown);
+    assert_eq!(text.len(), 106);
+    assert!(text.starts_with("start-x"));
+}
+
+#[test]
 fn fragments_with_control_frames_between_byte_by_byte() {
     let mut stream = Vec::new();
     stream.extend(frame(false, Opcode::Text, "héllo ".as_bytes(), Some(KEY)));
