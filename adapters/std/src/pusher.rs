@@ -247,6 +247,18 @@ impl<'a> Pusher<'a> {
             .trigger(channel, event, Payload::Json(json))
     }
 
+    /// Triggers a client event whose data is any `T: Serialize`, written straight into the
+    /// frame (the core's [`pusher_core::client::Client::trigger_json`]). Receive typed data
+    /// with [`pusher_core::client::EventData::json`] in a handler.
+    pub fn trigger_json<T: serde::Serialize + ?Sized>(
+        &mut self,
+        channel: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<(), TriggerError> {
+        self.driver.client().trigger_json(channel, event, data)
+    }
+
     /// The connection state.
     pub fn state(&mut self) -> State {
         self.driver.client().state()

@@ -301,6 +301,19 @@ impl Rest {
         self.trigger_with(channels, event, data, None, None)
     }
 
+    /// Triggers an event whose data is any `T: Serialize`, sent as its JSON text (as the
+    /// official libraries send non-string data).
+    pub fn trigger_json<T: serde::Serialize + ?Sized>(
+        &self,
+        channels: &[&str],
+        event: &str,
+        data: &T,
+    ) -> Result<String, Error> {
+        let json = serde_json::to_string(data)
+            .map_err(|e| Error::Invalid(format!("data cannot be written as JSON: {e}")))?;
+        self.trigger(channels, event, &json)
+    }
+
     /// Triggers up to 10 events in one request.
     pub fn trigger_batch(&self, items: &[BatchItem]) -> Result<String, Error> {
         let mut events = Vec::with_capacity(items.len());

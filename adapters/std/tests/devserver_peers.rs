@@ -41,3 +41,10 @@ fn pusher_js_receives_our_trigger() {
         scenarios::pusher_js_receives_our_trigger(&Dev::start(compat));
     }
 }
+
+#[test]
+fn typed_payloads_with_third_parties() {
+    for compat in COMPATS {
+        scenarios::typed_payloads_with_third_parties(&Dev::start(compat));
+    }
+}

@@ -172,3 +172,8 @@ fn pysher_on_public_private_and_presence_channels() {
 fn official_libraries_query_and_batch() {
     scenarios::official_libraries_query_and_batch(&Soketi::start());
 }
+
+#[test]
+fn typed_payloads_with_third_parties() {
+    scenarios::typed_payloads_with_third_parties(&Soketi::start());
+}

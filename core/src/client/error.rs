@@ -40,6 +40,8 @@ pub enum ClientError {
     },
     /// The payload declared as JSON is not valid JSON.
     InvalidJson,
+    /// A typed payload cannot be written as JSON (the `serde` feature).
+    Unserializable,
     /// Presence channels need the `presence` feature of this crate.
     PresenceDisabled,
     /// The transmit buffer is full; `needed` bytes would hold this message.
@@ -78,6 +80,7 @@ impl fmt::Display for ClientError {
                 retry_at.as_millis()
             ),
             ClientError::InvalidJson => f.write_str("payload is not valid JSON"),
+            ClientError::Unserializable => f.write_str("the payload cannot be written as JSON"),
             ClientError::PresenceDisabled => {
                 f.write_str("presence channels need the `presence` feature")
             }
@@ -95,6 +98,7 @@ impl From<EncodeError> for ClientError {
             EncodeError::InvalidJson(_) => ClientError::InvalidJson,
             EncodeError::NotClientEvent => ClientError::Name(NameError::NotClientEvent),
             EncodeError::ClientEventsNotAllowed => ClientError::ClientEventsNotAllowed,
+            EncodeError::Serialize => ClientError::Unserializable,
         }
     }
 }
@@ -206,6 +210,8 @@ operation_error! {
         NotSubscribed,
         /// The payload declared as JSON is not valid JSON.
         InvalidJson,
+        /// A typed payload cannot be written as JSON (the `serde` feature).
+        Unserializable,
         /// The transmit buffer is full; `needed` bytes would hold this event.
         BufferFull(BufferTooSmall),
     }
@@ -256,6 +262,7 @@ impl From<EncodeError> for TriggerError {
             EncodeError::NotClientEvent => TriggerError::Name(NameError::NotClientEvent),
             EncodeError::ClientEventsNotAllowed => TriggerError::ClientEventsNotAllowed,
             EncodeError::BufferTooSmall(b) => TriggerError::BufferFull(b),
+            EncodeError::Serialize => TriggerError::Unserializable,
         }
     }
 }

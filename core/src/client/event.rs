@@ -174,6 +174,31 @@ pub struct EventData<'a> {
     pub user_id: Option<&'a str>,
 }
 
+#[cfg(feature = "serde")]
+impl EventData<'_> {
+    /// `data` decoded into `T` (see [`crate::wire::json::from_json`]: `\u` escapes and
+    /// surrogate pairs work, `&str` fields borrow from `scratch`, which needs the data's
+    /// length, twice it when owned fields take escaped strings).
+    ///
+    /// ```
+    /// # use pusher_core::client::EventData;
+    /// #[derive(serde::Deserialize)]
+    /// struct Reading { temp: f32, unit: heapless::String<4> }
+    /// let ev = EventData { event: "reading", channel: Some("sensors"), data: Some(r#"{"temp":21.5,"unit":"C"}"#), user_id: None };
+    /// let mut scratch = [0u8; 64];
+    /// let r: Reading = ev.json(&mut scratch)?;
+    /// assert_eq!((r.temp, r.unit.as_str()), (21.5, "C"));
+    /// # Ok::<(), pusher_core::wire::json::DataError>(())
+    /// ```
+    pub fn json<'s, T: serde::Deserialize<'s>>(
+        &self,
+        scratch: &'s mut [u8],
+    ) -> Result<T, crate::wire::json::DataError> {
+        let data = self.data.ok_or(crate::wire::json::DataError::Absent)?;
+        crate::wire::json::from_json(data, scratch)
+    }
+}
+
 impl<'a> Event<'a> {
     /// The fields of an [`Event::Message`]; `None` for every other event.
     pub fn message(&self) -> Option<EventData<'a>> {

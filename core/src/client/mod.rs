@@ -41,6 +41,8 @@ mod machine;
 mod members;
 mod notices;
 mod outbound;
+#[cfg(feature = "heapless")]
+mod owned;
 mod presence;
 mod rate;
 mod reconnect;
@@ -62,6 +64,8 @@ pub use error::{
 };
 pub use event::{Action, Event, EventData, State};
 pub use machine::{Buffers, Client, MAX_SOCKET_ID};
+#[cfg(feature = "heapless")]
+pub use owned::{OwnedEvent, OwnedEventError};
 pub use presence::{MAX_ID as MAX_MEMBER_ID, StoreFull};
 pub use retry::{Problem, Retry, retry_for};
 pub use time::{Duration, Instant};

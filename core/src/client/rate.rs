@@ -18,6 +18,56 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         event: &str,
         data: Payload<'_>,
     ) -> Result<(), TriggerError> {
+        self.trigger_with(channel, event, |out, name, ev| {
+            message::client_event(out, name, ev, data)
+        })
+    }
+
+    /// [`Client::trigger`] with any `T: Serialize` as the payload, written by serde-json-core
+    /// straight into the transmit buffer (the `serde` feature).
+    ///
+    /// ```
+    /// # use pusher_core::client::{Buffers, Client, Config};
+    /// #[derive(serde::Serialize)]
+    /// struct Typing<'a> { user: &'a str, active: bool }
+    /// # let mut rx = [0u8; 1024]; let mut tx = [0u8; 1024]; let mut n = [0u8; 256];
+    /// # let buffers = Buffers { rx: &mut rx, tx: &mut tx, presence: &mut n };
+    /// # let mut client: Client<'_> = Client::new(Config::new("key", "ws.example"), buffers, 1);
+    /// // Once `private-chat` is subscribed:
+    /// let sent = client.trigger_json("private-chat", "client-typing", &Typing { user: "ada", active: true });
+    /// # assert!(sent.is_err()); // (not connected in this example)
+    /// ```
+    #[cfg(feature = "serde")]
+    pub fn trigger_json<T: serde::Serialize + ?Sized>(
+        &mut self,
+        channel: &str,
+        event: &str,
+        data: &T,
+    ) -> Result<(), TriggerError> {
+        self.trigger_with(channel, event, |out, name, ev| {
+            message::client_event_with(out, name, ev, |rest| {
+                crate::wire::json::to_json(data, rest).map_err(|e| match e {
+                    crate::wire::json::ToJsonError::BufferTooSmall => {
+                        message::EncodeError::BufferTooSmall(crate::buf::BufferTooSmall {
+                            needed: rest.len() + 1,
+                        })
+                    }
+                    _ => message::EncodeError::Serialize,
+                })
+            })
+        })
+    }
+
+    fn trigger_with(
+        &mut self,
+        channel: &str,
+        event: &str,
+        encode: impl FnOnce(
+            &mut [u8],
+            crate::name::ChannelName<'_>,
+            EventName<'_>,
+        ) -> Result<usize, message::EncodeError>,
+    ) -> Result<(), TriggerError> {
         let inner = &mut self.inner;
         let ev = EventName::client(event)?;
         let i = inner
@@ -56,7 +106,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         inner
             .tx
             .push_frame(Opcode::Text, mask, CONTROL_RESERVE, |out| {
-                message::client_event(out, name, ev, data)
+                encode(out, name, ev)
             })?;
         inner.bucket.milli -= 1000;
         Ok(())

@@ -24,6 +24,8 @@ pub enum EncodeError {
     NotClientEvent,
     /// Client events are only allowed on private and presence channels (not encrypted ones).
     ClientEventsNotAllowed,
+    /// A typed payload could not be written as JSON (the `serde` feature).
+    Serialize,
 }
 
 impl fmt::Display for EncodeError {
@@ -34,6 +36,7 @@ impl fmt::Display for EncodeError {
             EncodeError::NotClientEvent => {
                 f.write_str("client event names must start with `client-`")
             }
+            EncodeError::Serialize => f.write_str("the payload cannot be written as JSON"),
             EncodeError::ClientEventsNotAllowed => f.write_str(
                 "client events need a private or presence channel that is not encrypted",
             ),
@@ -173,6 +176,38 @@ pub fn client_event(
     payload(&mut w, data)?;
     w.push_byte(b'}');
     Ok(w.finish_len()?)
+}
+
+/// Writes a client event whose `data` is written by `data` into the rest of the buffer (a
+/// typed payload, serialized in place: no second buffer, no re-parse); `data` returns the
+/// length it wrote.
+pub fn client_event_with(
+    out: &mut [u8],
+    channel: ChannelName<'_>,
+    event: EventName<'_>,
+    data: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+) -> Result<usize, EncodeError> {
+    if !event.is_client() {
+        return Err(EncodeError::NotClientEvent);
+    }
+    if !channel.kind().allows_client_events() {
+        return Err(EncodeError::ClientEventsNotAllowed);
+    }
+    let mut w = Writer::new(out);
+    w.push_str(r#"{"event":"#);
+    write_string(&mut w, event.as_str());
+    w.push_str(r#","channel":"#);
+    write_string(&mut w, channel.as_str());
+    w.push_str(r#","data":"#);
+    let head = w.finish_len()?;
+    let rest = out.get_mut(head..).unwrap_or(&mut []);
+    let body = data(rest)?;
+    let end = head + body;
+    *out.get_mut(end)
+        .ok_or(EncodeError::BufferTooSmall(BufferTooSmall {
+            needed: end + 1,
+        }))? = b'}';
+    Ok(end + 1)
 }
 
 /// Writes `pusher:signin` with the auth token and the exact signed `user_data`.

@@ -229,8 +229,12 @@ impl Drop for Soketi {
 /// What a client thread saw, one line per event.
 pub type Log = Arc<Mutex<Vec<String>>>;
 
+/// Something done with the client on its own thread.
+pub type Call = Box<dyn for<'a> FnOnce(&mut Pusher<'a>) -> Result<(), String> + Send>;
+
 pub enum Cmd {
     Trigger(String, String, String),
+    Call(Call),
     Subscribe(String),
     Signin,
 }
@@ -289,6 +293,7 @@ impl ClientThread {
                     let r = match cmd {
                         Cmd::Trigger(c, e, d) => p.trigger(&c, &e, &d).map_err(|e| e.to_string()),
                         Cmd::Subscribe(c) => p.subscribe(&c).map_err(|e| e.to_string()),
+                        Cmd::Call(f) => f(&mut p),
                         Cmd::Signin => {
                             p.signin();
                             Ok(())

@@ -515,3 +515,109 @@ pub fn official_libraries_query_and_batch(server: &dyn Server) {
     }
     a.stop();
 }
+
+/// A reading as firmware would send it: nested objects, arrays, numbers, booleans, nulls,
+/// quotes and non-ASCII text.
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+pub struct Reading<'a> {
+    pub sensor: &'a str,
+    pub temp: f32,
+    pub ok: bool,
+    pub tags: Vec<&'a str>,
+    pub note: Option<String>,
+    pub limits: Limits,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+pub struct Limits {
+    pub low: i16,
+    pub high: i16,
+}
+
+/// Typed payloads with third parties: a struct our client sends as a client event arrives
+/// at pusher-js equal field by field, and what a Python app triggers through the official
+/// PyPI library with data it encoded with json.dumps (every non-ASCII character escaped,
+/// emoji as surrogate pairs) decodes into our struct.
+pub fn typed_payloads_with_third_parties(server: &dyn Server) {
+    let dir = peers_dir();
+    let port = server.port().to_string();
+    let a = ClientThread::spawn(server.options(), &["private-typed", "public-typed"], None);
+    a.wait_for("pusher:subscription_succeeded private-typed", WAIT);
+    a.wait_for("pusher:subscription_succeeded public-typed", WAIT);
+    let mut js = Command::new("node")
+        .env("NODE_PATH", dir.join("node_modules"))
+        .arg(peer_script("pusher_js_client_event.js"))
+        .args([APP_ID, KEY, SECRET, "127.0.0.1", &port, "private-typed"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(js.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "READY");
+    a.send(Cmd::Call(Box::new(|p| {
+        let reading = Reading {
+            sensor: "küche \"nord\" 🌡",
+            temp: -4.5,
+            ok: true,
+            tags: vec!["a", "b"],
+            note: None,
+            limits: Limits { low: -40, high: 85 },
+        };
+        p.trigger_json("private-typed", "client-reading", &reading)
+            .map_err(|e| e.to_string())
+    })));
+    let got: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        got,
+        serde_json::json!({"sensor":"küche \"nord\" 🌡","temp":-4.5,"ok":true,"tags":["a","b"],"note":null,"limits":{"low":-40,"high":85}})
+    );
+    assert!(js.wait().unwrap().success());
+
+    let python = Command::new(dir.join("venv/bin/python"));
+    let sent = r#"{"sensor":"caf\u00e9 \ud83c\udf55","temp":21.5,"ok":false,"tags":["x"],"note":"say \"hi\"\n","limits":{"low":0,"high":1}}"#;
+    let out = {
+        let mut c = python;
+        c.arg(peer_script("pusher_py_trigger.py"))
+            .args([
+                APP_ID,
+                KEY,
+                SECRET,
+                &port,
+                "public-typed",
+                "from-python-typed",
+                sent,
+                "dumps",
+            ])
+            .output()
+            .unwrap()
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = a.wait_for("from-python-typed public-typed ", WAIT);
+    let data = line
+        .strip_prefix("from-python-typed public-typed ")
+        .and_then(|l| l.strip_suffix(" -"))
+        .unwrap();
+    assert!(
+        data.contains("\\u00e9"),
+        "json.dumps escapes non-ASCII: {data}"
+    );
+    let mut scratch = vec![0u8; 2 * data.len()];
+    let r: Reading = pusher_core::client::EventData {
+        event: "from-python-typed",
+        channel: Some("public-typed"),
+        data: Some(data),
+        user_id: None,
+    }
+    .json(&mut scratch)
+    .unwrap();
+    assert_eq!((r.sensor, r.temp, r.ok), ("café 🍕", 21.5, false));
+    assert_eq!(
+        (r.tags, r.note.as_deref()),
+        (vec!["x"], Some("say \"hi\"\n"))
+    );
+    assert_eq!(r.limits, Limits { low: 0, high: 1 });
+    a.stop();
+}

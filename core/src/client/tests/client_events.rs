@@ -64,3 +64,54 @@ fn client_events_rules_and_rate_limit() {
         [r#"{"event":"client-x","channel":"private-c","data":"hi"}"#]
     );
 }
+
+#[derive(serde::Serialize)]
+struct Typing<'a> {
+    user: &'a str,
+    active: bool,
+    at: [u16; 2],
+    note: Option<&'a str>,
+}
+
+#[test]
+fn typed_client_events_are_written_straight_into_the_frame() {
+    let mut r = Rig::new();
+    r.c.subscribe("private-c").unwrap();
+    r.connected("1.1");
+    r.take();
+    r.c.provide_auth("private-c", "1.1", "k:s", None).unwrap();
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"private-c"}"#);
+    r.pump();
+    r.s.take_got();
+    let typing = Typing {
+        user: "Zoë \"z\"",
+        active: true,
+        at: [1, 65535],
+        note: None,
+    };
+    r.c.trigger_json("private-c", "client-typing", &typing)
+        .unwrap();
+    r.pump();
+    assert_eq!(
+        r.s.take_got(),
+        [
+            r#"{"event":"client-typing","channel":"private-c","data":{"user":"Zoë \"z\"","active":true,"at":[1,65535],"note":null}}"#
+        ]
+    );
+    assert_eq!(
+        r.c.trigger_json("public", "client-typing", &typing),
+        Err(TriggerError::UnknownChannel)
+    );
+    let huge = "x".repeat(100_000);
+    let big = Typing {
+        user: &huge,
+        ..typing
+    };
+    assert!(matches!(
+        r.c.trigger_json("private-c", "client-typing", &big),
+        Err(TriggerError::BufferFull(_))
+    ));
+    // Nothing half-written went out.
+    r.pump();
+    assert!(r.s.take_got().is_empty());
+}

@@ -56,6 +56,18 @@ impl<'b> Scratch<'b> {
     }
 }
 
+#[cfg(feature = "serde")]
+impl Event<'_> {
+    /// `data` decoded into `T`; see [`crate::wire::json::from_json`].
+    pub fn json<'s, T: serde::Deserialize<'s>>(
+        &self,
+        scratch: &'s mut [u8],
+    ) -> Result<T, crate::wire::json::DataError> {
+        let data = self.data.ok_or(crate::wire::json::DataError::Absent)?;
+        crate::wire::json::from_json(data, scratch)
+    }
+}
+
 impl<'b> Event<'b> {
     /// Decodes a frame. A `data` string is unescaped into `scratch` in the same pass that finds
     /// its end; escaped names (rare: `App\\Events\\X`) take room from the back of `scratch`.

@@ -15,6 +15,8 @@ mod error;
 mod escape;
 mod scanner;
 mod string;
+#[cfg(feature = "serde")]
+mod typed;
 mod unescape;
 mod value;
 mod walk;
@@ -27,6 +29,8 @@ pub(crate) use error::shift;
 pub use error::{JsonError, MAX_DEPTH};
 pub use scanner::Scanner;
 pub use string::RawStr;
+#[cfg(feature = "serde")]
+pub use typed::{DataError, ToJsonError, fold_unicode_escapes, from_json, to_json};
 pub(crate) use unescape::unescape_in_place;
 pub use value::{Kind, Value};
 pub use walk::{Elements, Members};
