@@ -278,13 +278,85 @@ fn session() -> usize {
     events
 }
 
+/// A reading as a firmware would receive it.
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Reading<'a> {
+    sensor: &'a str,
+    temp: f32,
+    ok: bool,
+    tags: heapless::Vec<&'a str, 4>,
+    note: Option<heapless::String<32>>,
+    limits: Limits,
+}
+
+#[derive(serde::Deserialize, serde::Serialize, PartialEq)]
+struct Limits {
+    low: i16,
+    high: i16,
+}
+
+/// Typed payloads on the device: JSON.stringify-style and json.dumps-style text (escaped
+/// non-ASCII, a surrogate pair, escaped quotes) into a struct, an owned event, and a struct
+/// written as JSON and read back.
+fn typed() -> usize {
+    use pusher_core::client::{EventData, OwnedEvent};
+    let shapes = [
+        r#"{"sensor":"küche 🍕","temp":21.5,"ok":true,"tags":["a","b"],"note":null,"limits":{"low":-40,"high":85}}"#,
+        r#"{"sensor": "k\u00fcche \ud83c\udf55", "temp": 21.5, "ok": true, "tags": ["a", "b"], "note": "say \"hi\"", "limits": {"low": -40, "high": 85}}"#,
+    ];
+    let mut n = 0;
+    for text in shapes {
+        let ev = EventData {
+            event: "reading",
+            channel: Some("sensors"),
+            data: Some(text),
+            user_id: None,
+        };
+        let owned: OwnedEvent<32, 256> = match OwnedEvent::copy_of(&ev) {
+            Ok(o) => o,
+            Err(_) => {
+                check(false, "owned event");
+                continue;
+            }
+        };
+        let mut scratch = [0u8; 512];
+        match owned.as_data().json::<Reading>(&mut scratch) {
+            Ok(r) => {
+                check(r.sensor == "küche 🍕", "typed: sensor");
+                check(r.temp == 21.5 && r.ok, "typed: numbers and booleans");
+                check(r.tags.as_slice() == ["a", "b"], "typed: array");
+                check(r.limits == Limits { low: -40, high: 85 }, "typed: nested");
+                check(
+                    r.note.as_deref().is_none_or(|n| n == "say \"hi\""),
+                    "typed: escaped quotes",
+                );
+                let mut out = [0u8; 256];
+                let len = pusher_core::wire::json::to_json(&r, &mut out).unwrap_or(0);
+                let mut again = [0u8; 512];
+                let back = core::str::from_utf8(&out[..len]).ok().and_then(|t| {
+                    pusher_core::wire::json::from_json::<Reading>(t, &mut again).ok()
+                });
+                check(
+                    back.is_some_and(|b| b.sensor == "küche 🍕"),
+                    "typed: round trip",
+                );
+            }
+            Err(_) => check(false, "typed decode"),
+        }
+        n += 1;
+    }
+    n
+}
+
 #[entry]
 fn main() -> ! {
     let vectors = vectors();
     hprintln!("vectors: {} passed", vectors);
+    let typed = typed();
+    hprintln!("typed payloads: {} shapes passed", typed);
     let events = session();
     hprintln!("client session: {} events, passed", events);
-    hprintln!("{} passed, 0 failed", vectors + 1);
+    hprintln!("{} passed, 0 failed", vectors + typed + 1);
     debug::exit(debug::EXIT_SUCCESS);
     loop {
         cortex_m::asm::wfi();

@@ -34,12 +34,40 @@ fn step(c: &mut Client<'static>) {
     let creds = Credentials::new(text(), text());
     let _ = c.authorize_locally(text(), &creds, Some(text()));
     let _ = c.trigger(text(), text(), Payload::Json(text()));
+    #[cfg(feature = "typed")]
+    typed(c);
     c.handle_timeout(now);
     while let Some(out) = c.poll_transmit() {
         let k = black_box(out.len());
         c.consume_tx(k);
     }
     c.handle_closed(now);
+}
+
+/// A reading, decoded from an event's data and sent back as a client event.
+#[cfg(feature = "typed")]
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Reading<'a> {
+    sensor: &'a str,
+    temp: i32,
+    ok: bool,
+    #[cfg(feature = "typed-float")]
+    volts: f32,
+}
+
+#[cfg(feature = "typed")]
+#[inline(never)]
+fn typed(c: &mut Client<'static>) {
+    let ev = pusher_core::client::EventData {
+        event: text(),
+        channel: Some(text()),
+        data: Some(text()),
+        user_id: None,
+    };
+    let mut scratch = [0u8; 256];
+    if let Ok(r) = ev.json::<Reading>(&mut scratch) {
+        let _ = c.trigger_json(text(), text(), &r);
+    }
 }
 
 #[cortex_m_rt::entry]
