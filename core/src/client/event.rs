@@ -175,7 +175,7 @@ pub struct EventData<'a> {
 }
 
 #[cfg(feature = "serde")]
-impl EventData<'_> {
+impl<'a> EventData<'a> {
     /// `data` decoded into `T` (see [`crate::wire::json::from_json`]: `\u` escapes and
     /// surrogate pairs work, `&str` fields borrow from `scratch`, which needs the data's
     /// length, twice it when owned fields take escaped strings).
@@ -193,7 +193,10 @@ impl EventData<'_> {
     pub fn json<'s, T: serde::Deserialize<'s>>(
         &self,
         scratch: &'s mut [u8],
-    ) -> Result<T, crate::wire::json::DataError> {
+    ) -> Result<T, crate::wire::json::DataError>
+    where
+        'a: 's,
+    {
         let data = self.data.ok_or(crate::wire::json::DataError::Absent)?;
         crate::wire::json::from_json(data, scratch)
     }

@@ -57,12 +57,15 @@ impl<'b> Scratch<'b> {
 }
 
 #[cfg(feature = "serde")]
-impl Event<'_> {
+impl<'b> Event<'b> {
     /// `data` decoded into `T`; see [`crate::wire::json::from_json`].
     pub fn json<'s, T: serde::Deserialize<'s>>(
         &self,
         scratch: &'s mut [u8],
-    ) -> Result<T, crate::wire::json::DataError> {
+    ) -> Result<T, crate::wire::json::DataError>
+    where
+        'b: 's,
+    {
         let data = self.data.ok_or(crate::wire::json::DataError::Absent)?;
         crate::wire::json::from_json(data, scratch)
     }

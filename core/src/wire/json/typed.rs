@@ -53,9 +53,10 @@ impl fmt::Display for DataError {
 
 impl core::error::Error for DataError {}
 
-/// Decodes JSON text into `T`, borrowing from `scratch` (see the module docs). `scratch`
-/// needs the text's length, plus the length of any string with `\"`, `\\` or control
-/// escapes that an owned field takes; twice the text always suffices.
+/// Decodes JSON text into `T`, borrowing from the text, or from `scratch` when `\u` escapes
+/// had to be folded first (see the module docs). `scratch` needs the text's length, plus the
+/// length of any string with `\"`, `\\` or control escapes that an owned field takes;
+/// twice the text always suffices.
 ///
 /// ```
 /// use pusher_core::wire::json::from_json;
@@ -69,22 +70,25 @@ impl core::error::Error for DataError {}
 /// # Ok::<(), pusher_core::wire::json::DataError>(())
 /// ```
 pub fn from_json<'s, T: serde::Deserialize<'s>>(
-    text: &str,
+    text: &'s str,
     scratch: &'s mut [u8],
 ) -> Result<T, DataError> {
     let needed = text.len();
-    let n = fold_unicode_escapes(text.as_bytes(), scratch)?;
-    if scratch.len() < n {
-        return Err(DataError::BufferTooSmall { needed });
+    let too_long = |e| match e {
+        serde_json_core::de::Error::EscapedStringIsTooLong => DataError::BufferTooSmall {
+            needed: needed.saturating_mul(2),
+        },
+        e => DataError::Json(e),
+    };
+    if !text.as_bytes().windows(2).any(|w| w == b"\\u") {
+        // Nothing to fold: decode the text itself, borrowing from it.
+        let (value, _) =
+            serde_json_core::from_slice_escaped(text.as_bytes(), scratch).map_err(too_long)?;
+        return Ok(value);
     }
+    let n = fold_unicode_escapes(text.as_bytes(), scratch)?;
     let (folded, unescape) = scratch.split_at_mut(n);
-    let (value, _) =
-        serde_json_core::from_slice_escaped(folded, unescape).map_err(|e| match e {
-            serde_json_core::de::Error::EscapedStringIsTooLong => DataError::BufferTooSmall {
-                needed: needed.saturating_mul(2),
-            },
-            e => DataError::Json(e),
-        })?;
+    let (value, _) = serde_json_core::from_slice_escaped(folded, unescape).map_err(too_long)?;
     Ok(value)
 }
 
@@ -268,9 +272,12 @@ mod tests {
             from_json::<Nested>(r#"{"level":"x"}"#, &mut scratch),
             Err(DataError::Json(_))
         ));
+        // Text without `\u` escapes borrows from itself: no scratch needed.
+        let mut none = [0u8; 0];
+        assert!(from_json::<Nested>(r#"{"level":1,"limits":[1,2]}"#, &mut none).is_ok());
         let mut tiny = [0u8; 4];
         assert!(matches!(
-            from_json::<Nested>(r#"{"level":1,"limits":[1,2]}"#, &mut tiny),
+            from_json::<Nested>(r#"{"level":1,"limits":[1,2],"x":"\u00e9"}"#, &mut tiny),
             Err(DataError::BufferTooSmall { .. })
         ));
     }
