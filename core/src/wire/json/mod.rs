@@ -30,7 +30,9 @@ pub use error::{JsonError, MAX_DEPTH};
 pub use scanner::Scanner;
 pub use string::RawStr;
 #[cfg(feature = "serde")]
-pub use typed::{DataError, ToJsonError, fold_unicode_escapes, from_json, to_json};
+pub use typed::{
+    DataError, ToJsonError, channel_data, fold_unicode_escapes, from_json, to_json, user_data,
+};
 pub(crate) use unescape::unescape_in_place;
 pub use value::{Kind, Value};
 pub use walk::{Elements, Members};

@@ -183,6 +183,65 @@ impl fmt::Display for ToJsonError {
 
 impl core::error::Error for ToJsonError {}
 
+/// A presence member's `channel_data`: `{"user_id":..,"user_info":..}` with `user_info` any
+/// `T: Serialize`. Writes it into `out` and returns it: sign and send these same bytes
+/// (`Credentials::channel_auth_response`, `Client::authorize_locally`).
+///
+/// ```
+/// use pusher_core::wire::json::channel_data;
+/// #[derive(serde::Serialize)]
+/// struct Info<'a> { name: &'a str, admin: bool }
+/// let mut out = [0u8; 128];
+/// let data = channel_data(&mut out, "42", Some(&Info { name: "Ada", admin: false }))?;
+/// assert_eq!(data, r#"{"user_id":"42","user_info":{"name":"Ada","admin":false}}"#);
+/// # Ok::<(), pusher_core::wire::json::ToJsonError>(())
+/// ```
+pub fn channel_data<'o, T: serde::Serialize + ?Sized>(
+    out: &'o mut [u8],
+    user_id: &str,
+    user_info: Option<&T>,
+) -> Result<&'o str, ToJsonError> {
+    member_json(out, "user_id", user_id, user_info)
+}
+
+/// A sign-in's `user_data`: `{"id":..,"user_info":..}` with `user_info` any
+/// `T: Serialize`; returns the bytes to sign and send.
+pub fn user_data<'o, T: serde::Serialize + ?Sized>(
+    out: &'o mut [u8],
+    id: &str,
+    user_info: Option<&T>,
+) -> Result<&'o str, ToJsonError> {
+    member_json(out, "id", id, user_info)
+}
+
+struct Member<'a, T: ?Sized> {
+    id_key: &'static str,
+    id: &'a str,
+    info: Option<&'a T>,
+}
+
+impl<T: serde::Serialize + ?Sized> serde::Serialize for Member<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Member", 2)?;
+        st.serialize_field(self.id_key, self.id)?;
+        if let Some(info) = self.info {
+            st.serialize_field("user_info", info)?;
+        }
+        st.end()
+    }
+}
+
+fn member_json<'o, T: serde::Serialize + ?Sized>(
+    out: &'o mut [u8],
+    id_key: &'static str,
+    id: &str,
+    info: Option<&T>,
+) -> Result<&'o str, ToJsonError> {
+    let n = to_json(&Member { id_key, id, info }, out)?;
+    core::str::from_utf8(out.get(..n).unwrap_or(&[])).map_err(|_| ToJsonError::Unsupported)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +375,41 @@ mod tests {
         assert_eq!(
             from_json::<Owned>(text, &mut scratch).unwrap().s.as_str(),
             "café 🍕"
+        );
+    }
+
+    #[test]
+    fn typed_member_data_is_what_gets_signed() {
+        use crate::auth::Credentials;
+        use crate::name::{ChannelName, SocketId};
+        #[derive(Serialize)]
+        struct Info<'a> {
+            name: &'a str,
+        }
+        let mut out = [0u8; 128];
+        let data = channel_data(&mut out, "10", Some(&Info { name: "Mr. Pusher" })).unwrap();
+        assert_eq!(
+            data,
+            r#"{"user_id":"10","user_info":{"name":"Mr. Pusher"}}"#
+        );
+        let creds = Credentials::new("278d425bdf160c739803", "7ad3773142a6692b25b8");
+        let (sid, ch) = (
+            SocketId::new("1234.1234").unwrap(),
+            ChannelName::new("presence-foobar").unwrap(),
+        );
+        let sig = creds.channel_signature(sid, ch, Some(data)).to_hex();
+        let auth = std::format!(
+            "278d425bdf160c739803:{}",
+            core::str::from_utf8(&sig).unwrap()
+        );
+        let member = crate::server::verify_subscription(&creds, sid, ch, Some(&auth), Some(data))
+            .unwrap()
+            .unwrap();
+        assert_eq!(member.user_id.raw(), "10");
+        let mut out = [0u8; 64];
+        assert_eq!(
+            user_data::<()>(&mut out, "ada", None).unwrap(),
+            r#"{"id":"ada"}"#
         );
     }
 
