@@ -17,5 +17,6 @@ mod http;
 pub mod net;
 pub mod pusher;
 pub mod rest;
+pub mod rest_typed;
 
 pub use pusher_core;

@@ -21,6 +21,7 @@ use crate::http::{self, Endpoint, Proxy};
 
 /// A REST error.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error {
     /// Bad configuration (URL, credentials).
     Config(String),
@@ -40,6 +41,8 @@ pub enum Error {
     },
     /// The connection failed or timed out.
     Transport(std::io::Error),
+    /// A 2xx answer whose body is not what the API documents.
+    Response(String),
 }
 
 impl fmt::Display for Error {
@@ -50,6 +53,7 @@ impl fmt::Display for Error {
             Error::Auth { body } => write!(f, "authentication failed (401): {body}"),
             Error::Http { status, body } => write!(f, "HTTP {status}: {body}"),
             Error::Transport(e) => write!(f, "transport: {e}"),
+            Error::Response(m) => write!(f, "unexpected answer: {m}"),
         }
     }
 }

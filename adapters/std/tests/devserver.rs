@@ -38,3 +38,10 @@ fn http_auth_endpoint_authorizes_private_and_presence() {
         scenarios::http_auth_endpoint_authorizes_private_and_presence(&Dev::start(compat));
     }
 }
+
+#[test]
+fn typed_rest() {
+    for compat in COMPATS {
+        scenarios::typed_rest(&Dev::start(compat));
+    }
+}

@@ -177,3 +177,8 @@ fn official_libraries_query_and_batch() {
 fn typed_payloads_with_third_parties() {
     scenarios::typed_payloads_with_third_parties(&Soketi::start());
 }
+
+#[test]
+fn typed_rest() {
+    scenarios::typed_rest(&Soketi::start());
+}

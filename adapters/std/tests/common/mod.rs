@@ -160,6 +160,12 @@ pub trait Server {
         true
     }
 
+    /// Whether a trigger with `info` answers with the channels' attributes (soketi 1.6
+    /// answers `{"ok":true}` without them).
+    fn answers_trigger_info(&self) -> bool {
+        true
+    }
+
     fn rest(&self) -> Rest {
         Rest::new(Config::new(APP_ID, KEY, SECRET).host("127.0.0.1", self.port(), false)).unwrap()
     }
@@ -177,6 +183,10 @@ impl Server for Soketi {
     }
 
     fn lists_user_count(&self) -> bool {
+        false
+    }
+
+    fn answers_trigger_info(&self) -> bool {
         false
     }
 }

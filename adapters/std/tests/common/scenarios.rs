@@ -621,3 +621,53 @@ pub fn typed_payloads_with_third_parties(server: &dyn Server) {
     assert_eq!(r.limits, Limits { low: 0, high: 1 });
     a.stop();
 }
+
+/// The REST answers as types: channel lists, one channel, a presence channel's users, a
+/// typed trigger with `info`.
+pub fn typed_rest(server: &dyn Server) {
+    let rest = server.rest();
+    let a = ClientThread::spawn(
+        server.options(),
+        &["presence-tr", "public-tr"],
+        Some("alice"),
+    );
+    a.wait_for("pusher:subscription_succeeded presence-tr", WAIT);
+    a.wait_for("pusher:subscription_succeeded public-tr", WAIT);
+    let all = rest.channels_info(None, None).unwrap();
+    assert!(all.channels.contains_key("presence-tr") && all.channels.contains_key("public-tr"));
+    let presence = rest
+        .channels_info(Some("presence-"), Some("user_count"))
+        .unwrap();
+    assert_eq!(
+        presence.channels.keys().collect::<Vec<_>>(),
+        ["presence-tr"]
+    );
+    if server.lists_user_count() {
+        assert_eq!(presence.channels["presence-tr"].user_count, Some(1));
+    }
+    let one = rest
+        .channel_info("presence-tr", Some("user_count"))
+        .unwrap();
+    assert!(one.occupied);
+    assert_eq!(one.user_count, Some(1));
+    assert!(!rest.channel_info("empty-tr", None).unwrap().occupied);
+    assert_eq!(rest.user_ids("presence-tr").unwrap(), ["alice"]);
+    #[derive(serde::Serialize)]
+    struct Note<'a> {
+        text: &'a str,
+        n: u8,
+    }
+    let info = rest
+        .trigger_json_info(
+            &["public-tr"],
+            "note",
+            &Note { text: "é", n: 1 },
+            "subscription_count",
+        )
+        .unwrap();
+    if server.answers_trigger_info() {
+        assert_eq!(info.channels["public-tr"].subscription_count, Some(1));
+    }
+    a.wait_for(r#"note public-tr {"text":"é","n":1}"#, WAIT);
+    a.stop();
+}

@@ -1,0 +1,114 @@
+//! The REST API's answers as types: channel lists with their attributes, one channel's
+//! state, a presence channel's users, a trigger's `info`. The `String`-returning calls in
+//! [`crate::rest`] stay for callers that want the body as it came.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::rest::{Error, Rest};
+
+/// A channel's attributes, as `info` asked for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ChannelAttributes {
+    /// Distinct presence members (`info=user_count`, presence channels).
+    pub user_count: Option<u64>,
+    /// Subscribed connections (`info=subscription_count`).
+    pub subscription_count: Option<u64>,
+}
+
+/// `GET /channels`: the occupied channels.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Channels {
+    /// Channel name to its attributes.
+    pub channels: BTreeMap<String, ChannelAttributes>,
+}
+
+/// A cache channel's cached event.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Cached {
+    /// The last event's data.
+    pub data: String,
+    /// Seconds it stays cached.
+    pub ttl: u64,
+}
+
+/// `GET /channels/{name}`: one channel's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ChannelInfo {
+    /// Whether anyone is subscribed.
+    pub occupied: bool,
+    /// Distinct presence members (`info=user_count`).
+    pub user_count: Option<u64>,
+    /// Subscribed connections (`info=subscription_count`).
+    pub subscription_count: Option<u64>,
+    /// The cached event (`info=cache`, cache channels).
+    pub cache: Option<Cached>,
+}
+
+#[derive(Deserialize)]
+struct Users {
+    users: Vec<User>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: String,
+}
+
+/// A trigger's answer with `info`: each channel's attributes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct TriggerInfo {
+    /// Channel name to its attributes (empty when no `info` was asked).
+    #[serde(default)]
+    pub channels: BTreeMap<String, ChannelAttributes>,
+}
+
+fn parse<'a, T: Deserialize<'a>>(what: &str, body: &'a str) -> Result<T, Error> {
+    serde_json::from_str(body).map_err(|e| Error::Response(format!("{what}: {e} in {body:?}")))
+}
+
+impl Rest {
+    /// The occupied channels whose names start with `prefix`, with the `info` attributes
+    /// (`user_count` needs `prefix` `presence-`).
+    pub fn channels_info(
+        &self,
+        prefix: Option<&str>,
+        info: Option<&str>,
+    ) -> Result<Channels, Error> {
+        parse("channels", &self.channels(prefix, info)?)
+    }
+
+    /// One channel's state, with the `info` attributes (`user_count`, `subscription_count`,
+    /// `cache`).
+    pub fn channel_info(&self, name: &str, info: Option<&str>) -> Result<ChannelInfo, Error> {
+        parse("channel", &self.channel(name, info)?)
+    }
+
+    /// A presence channel's user ids.
+    pub fn user_ids(&self, name: &str) -> Result<Vec<String>, Error> {
+        let users: Users = parse("users", &self.users(name)?)?;
+        Ok(users.users.into_iter().map(|u| u.id).collect())
+    }
+
+    /// Triggers `T` as JSON data on `channels`, asking for the `info` attributes back.
+    pub fn trigger_json_info<T: serde::Serialize + ?Sized>(
+        &self,
+        channels: &[&str],
+        event: &str,
+        data: &T,
+        info: &str,
+    ) -> Result<TriggerInfo, Error> {
+        let json = serde_json::to_string(data)
+            .map_err(|e| Error::Invalid(format!("data cannot be written as JSON: {e}")))?;
+        parse(
+            "trigger",
+            &self.trigger_with(channels, event, &json, None, Some(info))?,
+        )
+    }
+}
