@@ -22,7 +22,6 @@ use embassy_stm32::time::Hertz;
 use embassy_stm32::{Config, bind_interrupts, eth, exti, interrupt, mode, peripherals, rng};
 use pusher_embassy::pusher_core::auth::Credentials;
 use pusher_embassy::pusher_core::client::{self, Buffers, Client, Event};
-use pusher_embassy::pusher_core::wire::message::Payload;
 use pusher_embassy::{Driver, Handler, LocalSigner, TcpConnector};
 use static_cell::StaticCell;
 use {defmt_rtt as _, panic_probe as _};
@@ -98,10 +97,11 @@ impl Handler for App {
     ) -> ControlFlow<()> {
         if core::mem::take(&mut self.pressed) {
             self.presses += 1;
-            let mut text = [0u8; 32];
-            let data = format_presses(&mut text, self.presses);
-            match client.trigger(PRIVATE, "client-button", Payload::Json(data)) {
-                Ok(()) => info!("sent client-button {=str}", data),
+            let button = Button {
+                presses: self.presses,
+            };
+            match client.trigger_json(PRIVATE, "client-button", &button) {
+                Ok(()) => info!("sent client-button, presses {}", self.presses),
                 Err(e) => warn!("client event not sent: {}", e),
             }
         }
@@ -114,25 +114,10 @@ impl Handler for App {
     }
 }
 
-/// `{"presses":N}` without core::fmt (keeps the image small).
-fn format_presses(buf: &mut [u8; 32], n: u32) -> &str {
-    let head = b"{\"presses\":";
-    buf[..head.len()].copy_from_slice(head);
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let end = head.len() + digits.len() - i;
-    buf[head.len()..end].copy_from_slice(&digits[i..]);
-    buf[end] = b'}';
-    core::str::from_utf8(&buf[..=end]).unwrap_or("{}")
+/// What the button sends: `{"presses":N}`, written by serde straight into the frame.
+#[derive(serde::Serialize)]
+struct Button {
+    presses: u32,
 }
 
 #[embassy_executor::main]
