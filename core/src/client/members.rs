@@ -25,6 +25,19 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         self.inner.members.get(self.inner.slot_u8(channel)?, id)
     }
 
+    /// A member's `user_info` decoded into `T` (the `serde` feature; see
+    /// [`crate::wire::json::from_json`]). `None` when there is no such member.
+    #[cfg(feature = "serde")]
+    pub fn member_info<'s, T: serde::Deserialize<'s>>(
+        &'s self,
+        channel: &str,
+        id: &str,
+        scratch: &'s mut [u8],
+    ) -> Option<Result<T, crate::wire::json::DataError>> {
+        let info = self.member(channel, id)?;
+        Some(crate::wire::json::from_json(info, scratch))
+    }
+
     /// This client's own user id on a presence channel (from its `channel_data`).
     pub fn me(&self, channel: &str) -> Option<&str> {
         self.inner.members.me(self.inner.slot_u8(channel)?)

@@ -35,6 +35,17 @@ fn presence_members_and_reset_on_resubscribe() {
     assert_eq!(r.c.member_count("presence-room"), 2);
     assert_eq!(r.c.me("presence-room"), Some("me1"));
     assert_eq!(r.c.member("presence-room", "u3"), Some(r#"{"n":33}"#));
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Info {
+        n: u32,
+    }
+    let mut scratch = [0u8; 32];
+    assert_eq!(
+        r.c.member_info::<Info>("presence-room", "u3", &mut scratch),
+        Some(Ok(Info { n: 33 }))
+    );
+    let mut scratch = [0u8; 32];
+    assert_eq!(r.c.member_info::<Info>("presence-room", "nobody", &mut scratch), None);
     let mut ids: Vec<&str> = r.c.members("presence-room").map(|(id, _)| id).collect();
     ids.sort();
     assert_eq!(ids, ["me1", "u3"]);
