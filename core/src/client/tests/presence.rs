@@ -45,7 +45,10 @@ fn presence_members_and_reset_on_resubscribe() {
         Some(Ok(Info { n: 33 }))
     );
     let mut scratch = [0u8; 32];
-    assert_eq!(r.c.member_info::<Info>("presence-room", "nobody", &mut scratch), None);
+    assert_eq!(
+        r.c.member_info::<Info>("presence-room", "nobody", &mut scratch),
+        None
+    );
     let mut ids: Vec<&str> = r.c.members("presence-room").map(|(id, _)| id).collect();
     ids.sort();
     assert_eq!(ids, ["me1", "u3"]);
