@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::rest::{Error, Rest};
+use crate::rest::{Error, Rest, WebhookEvent};
 
 /// A channel's attributes, as `info` asked for them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -110,5 +110,47 @@ impl Rest {
             "trigger",
             &self.trigger_with(channels, event, &json, None, Some(info))?,
         )
+    }
+}
+
+impl WebhookEvent {
+    /// A `client_event`'s data decoded into `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        let data = self
+            .data
+            .as_deref()
+            .ok_or_else(|| Error::Response(format!("webhook event {} has no data", self.name)))?;
+        serde_json::from_str(data)
+            .map_err(|e| Error::Response(format!("webhook {} data: {e}", self.name)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_client_event_data_decodes_typed() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Typing {
+            user: String,
+            active: bool,
+        }
+        let ev = WebhookEvent {
+            name: "client_event".into(),
+            data: Some(r#"{"user":"Zo\u00eb","active":true}"#.into()),
+            ..WebhookEvent::default()
+        };
+        assert_eq!(
+            ev.json::<Typing>().unwrap(),
+            Typing {
+                user: "Zoë".into(),
+                active: true
+            }
+        );
+        assert!(matches!(
+            WebhookEvent::default().json::<Typing>(),
+            Err(Error::Response(_))
+        ));
     }
 }
