@@ -180,7 +180,8 @@ pub fn client_event(
 
 /// Writes a client event whose `data` is written by `data` into the rest of the buffer (a
 /// typed payload, serialized in place: no second buffer, no re-parse); `data` returns the
-/// length it wrote.
+/// length it wrote. (It repeats [`client_event`]'s head on purpose: routing that one through
+/// this cost the complete client 44 B of flash and 8 B of stack, `scripts/footprint`.)
 pub fn client_event_with(
     out: &mut [u8],
     channel: ChannelName<'_>,
