@@ -1,6 +1,7 @@
 //! Standard base64 (RFC 4648, padded) for the few fixed sizes the protocol needs: WebSocket
 //! keys (16 bytes), accept values (20), shared secrets and master keys (32). Written out,
-//! without the `base64` crate, so no panic path is linked (see `panic-check/`).
+//! without the `base64` crate, so no panic path is linked (see `panic-check/`); decoding is
+//! constant-time in the characters' values (see `value`).
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -26,15 +27,20 @@ pub(crate) fn encode<const N: usize, const M: usize>(input: &[u8; N]) -> [u8; M]
     out
 }
 
+/// The 6-bit value of a base64 character, computed without branching on the character (as
+/// base64ct does): master keys and shared secrets are decoded here, and a lookup or `match`
+/// would let timing tell which characters a secret holds. Each range adds its offset only
+/// where `lo < c < hi`, tested by the sign of `(lo - c) & (c - hi)`.
 fn value(c: u8) -> Option<u32> {
-    Some(u32::from(match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    }))
+    let c = i32::from(c);
+    let within = |lo: i32, hi: i32| ((lo - c) & (c - hi)) >> 8;
+    let mut v: i32 = -1;
+    v += within(0x40, 0x5b) & (c - 64); // 'A'..='Z' -> 0..=25
+    v += within(0x60, 0x7b) & (c - 70); // 'a'..='z' -> 26..=51
+    v += within(0x2f, 0x3a) & (c + 5); // '0'..='9' -> 52..=61
+    v += within(0x2a, 0x2c) & 63; // '+' -> 62
+    v += within(0x2e, 0x30) & 64; // '/' -> 63
+    u32::try_from(v).ok()
 }
 
 /// Decodes padded base64 of exactly `N` bytes; `None` for anything else.
@@ -78,6 +84,14 @@ mod tests {
     use super::*;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn every_byte_decodes_to_the_alphabets_value_or_none() {
+        for c in 0..=255u8 {
+            let want = ALPHABET.iter().position(|a| *a == c).map(|i| i as u32);
+            assert_eq!(value(c), want, "byte {c:#04x}");
+        }
+    }
 
     #[test]
     fn matches_the_base64_crate() {
