@@ -197,12 +197,15 @@ impl Hub {
     }
 }
 
-/// A JSON string's raw contents, unescaped (user ids are rarely escaped at all).
+/// A JSON string's raw contents, unescaped by the core (user ids are rarely escaped at all).
 pub fn plain(raw: &str) -> String {
-    if !raw.contains('\\') {
-        return raw.to_owned();
+    let raw = pusher_core::wire::json::RawStr::new(raw);
+    if let Some(s) = raw.as_str() {
+        return s.to_owned();
     }
-    serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_owned())
+    let mut out = vec![0u8; raw.raw().len()];
+    raw.unescape_into(&mut out)
+        .map_or_else(|_| raw.raw().to_owned(), str::to_owned)
 }
 
 #[cfg(test)]

@@ -375,3 +375,10 @@ fn floods_and_duplicates_are_refused() {
     );
     assert_eq!(r.hub.occupied("").len(), 3);
 }
+
+#[test]
+fn escaped_user_ids_are_unescaped_by_the_core() {
+    assert_eq!(plain("alice"), "alice");
+    assert_eq!(plain(r#"caf\u00e9 \"x\""#), "café \"x\"");
+    assert_eq!(plain(r"bad\q"), r"bad\q");
+}
