@@ -59,9 +59,21 @@ enum Command {
 
 #[derive(Args)]
 struct Demo {
-    /// Also print the server's side of things.
+    /// Also print the dev server's side of things.
     #[arg(long)]
     server_log: bool,
+    /// Run against this server (`HOST:PORT`, plain ws:// and http://) instead of a dev server.
+    #[arg(long)]
+    server: Option<String>,
+    /// App id on --server.
+    #[arg(long, default_value = "123456")]
+    app_id: String,
+    /// App key on --server.
+    #[arg(long, default_value = "app-key")]
+    key: String,
+    /// App secret on --server.
+    #[arg(long, default_value = "app-secret")]
+    secret: String,
 }
 
 /// Where the app lives and who we are.
@@ -293,7 +305,11 @@ fn main() -> ExitCode {
         Command::Webhook(a) => webhook(a),
         Command::Doctor(a) => doctor::run(&a.app),
         Command::Serve(a) => serve::run(&a),
-        Command::Demo(a) => demo::run(a.server_log),
+        Command::Demo(a) => demo::run(&demo::Target {
+            server: a.server,
+            app: (a.app_id, a.key, a.secret),
+            server_log: a.server_log,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
