@@ -1,11 +1,15 @@
 //! Standard base64 (RFC 4648, padded) for the few fixed sizes the protocol needs: WebSocket
 //! keys (16 bytes), accept values (20), shared secrets and master keys (32). Written out,
 //! without the `base64` crate, so no panic path is linked (see `panic-check/`); decoding is
-//! constant-time in the characters' values (see `value`).
+//! constant-time in the characters' values (see `value`). The `base64ct` crate, measured in
+//! its place (feature `measure-base64ct`), also links panic-free but costs 216 B more flash in
+//! the complete client (README, "The design card's packages").
+#![cfg_attr(feature = "measure-base64ct", allow(dead_code))]
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Encodes `N` bytes into `M = 4 * ceil(N / 3)` characters.
+#[cfg(not(feature = "measure-base64ct"))]
 pub(crate) fn encode<const N: usize, const M: usize>(input: &[u8; N]) -> [u8; M] {
     let mut out = [b'='; M];
     let mut o = 0;
@@ -44,6 +48,7 @@ fn value(c: u8) -> Option<u32> {
 }
 
 /// Decodes padded base64 of exactly `N` bytes; `None` for anything else.
+#[cfg(not(feature = "measure-base64ct"))]
 pub(crate) fn decode<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
     if text.len() != N.div_ceil(3) * 4 {
         return None;
@@ -77,6 +82,24 @@ pub(crate) fn decode<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
         }
     }
     (o == N).then_some(out)
+}
+
+/// The `base64ct` crate behind the same interface, built only to measure it.
+#[cfg(feature = "measure-base64ct")]
+pub(crate) fn encode<const N: usize, const M: usize>(input: &[u8; N]) -> [u8; M] {
+    use base64ct::Encoding as _;
+    let mut out = [b'='; M];
+    let _ = base64ct::Base64::encode(input, &mut out);
+    out
+}
+
+/// The `base64ct` crate behind the same interface, built only to measure it.
+#[cfg(feature = "measure-base64ct")]
+pub(crate) fn decode<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+    use base64ct::Encoding as _;
+    let mut out = [0u8; N];
+    let decoded = base64ct::Base64::decode(text, &mut out).ok()?;
+    (decoded.len() == N).then_some(out)
 }
 
 #[cfg(test)]
