@@ -5,7 +5,6 @@
 use super::channels::ChannelState;
 use super::event::Event;
 use super::machine::{Client, MAX_SOCKET_ID, Phase, Signin};
-use crate::buf::Bytes as _;
 use crate::name::{CHANNEL_NAME_MAX_LIMIT, ChannelName, NameError, SocketId};
 
 /// A channel subscription or a sign-in waiting for its signature, for the current socket id.
@@ -15,11 +14,9 @@ use crate::name::{CHANNEL_NAME_MAX_LIMIT, ChannelName, NameError, SocketId};
 /// [`Client::provide_user_auth`]) or the connection changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthRequest<const NAME: usize> {
-    socket_id: [u8; MAX_SOCKET_ID],
-    socket_id_len: u8,
-    channel: [u8; NAME],
-    /// 0 for a sign-in.
-    channel_len: u8,
+    socket_id: heapless::String<MAX_SOCKET_ID, u8>,
+    /// Empty for a sign-in.
+    channel: heapless::String<NAME, u8>,
 }
 
 impl<const NAME: usize> AuthRequest<NAME> {
@@ -34,32 +31,23 @@ impl<const NAME: usize> AuthRequest<NAME> {
     }
 
     fn new(socket_id: &str, channel: Option<&str>) -> Option<Self> {
-        let mut req = AuthRequest {
-            socket_id: [0; MAX_SOCKET_ID],
-            socket_id_len: u8::try_from(socket_id.len()).ok()?,
-            channel: [0; NAME],
-            channel_len: 0,
-        };
-        req.socket_id
-            .get_mut(..socket_id.len())?
-            .copy_from(socket_id.as_bytes());
-        if let Some(name) = channel {
-            req.channel
-                .get_mut(..name.len())?
-                .copy_from(name.as_bytes());
-            req.channel_len = u8::try_from(name.len()).ok()?;
-        }
-        Some(req)
+        Some(AuthRequest {
+            socket_id: heapless::String::try_from(socket_id).ok()?,
+            channel: match channel {
+                Some(name) => heapless::String::try_from(name).ok()?,
+                None => heapless::String::new(),
+            },
+        })
     }
 
     /// The socket id to sign for.
     pub fn socket_id(&self) -> &str {
-        text(&self.socket_id, self.socket_id_len)
+        self.socket_id.as_str()
     }
 
     /// The channel to sign; `None` for a sign-in.
     pub fn channel(&self) -> Option<&str> {
-        (self.channel_len > 0).then(|| text(&self.channel, self.channel_len))
+        (!self.channel.is_empty()).then(|| self.channel.as_str())
     }
 
     /// The socket id and channel as the typed names authorizers take.
@@ -71,11 +59,6 @@ impl<const NAME: usize> AuthRequest<NAME> {
         };
         Ok((socket_id, channel))
     }
-}
-
-fn text(bytes: &[u8], len: u8) -> &str {
-    // Filled from `&str`s above, so this never falls back.
-    core::str::from_utf8(bytes.get(..usize::from(len)).unwrap_or(&[])).unwrap_or("")
 }
 
 impl<const CHANNELS: usize, const NAME: usize> Client<'_, CHANNELS, NAME> {

@@ -1,6 +1,5 @@
-//! The subscription table: fixed slots, names stored inline.
+//! The subscription table: fixed slots, names stored inline (`heapless::String`).
 
-use crate::buf::Bytes as _;
 use crate::name::{ChannelKind, ChannelName};
 
 /// Where a channel subscription stands.
@@ -31,8 +30,7 @@ pub(crate) enum Due {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Slot<const NAME: usize> {
-    name: [u8; NAME],
-    len: u8,
+    name: heapless::String<NAME, u8>,
     pub(crate) used: bool,
     pub(crate) state: ChannelState,
     pub(crate) due: Due,
@@ -50,8 +48,7 @@ pub(crate) struct Slot<const NAME: usize> {
 
 impl<const NAME: usize> Slot<NAME> {
     const EMPTY: Slot<NAME> = Slot {
-        name: [0; NAME],
-        len: 0,
+        name: heapless::String::new(),
         used: false,
         state: ChannelState::Pending,
         due: Due::Nothing,
@@ -63,8 +60,7 @@ impl<const NAME: usize> Slot<NAME> {
     };
 
     pub(crate) fn name(&self) -> &str {
-        // Names are stored from a `&str`, so this never fails.
-        core::str::from_utf8(self.name.get(..usize::from(self.len)).unwrap_or(&[])).unwrap_or("")
+        self.name.as_str()
     }
 
     pub(crate) fn channel(&self) -> Option<ChannelName<'_>> {
@@ -96,14 +92,11 @@ impl<const N: usize, const NAME: usize> Table<N, NAME> {
 
     /// Adds a name; `None` when the table is full or the name does not fit.
     pub(crate) fn insert(&mut self, name: &str) -> Option<usize> {
-        let len = u8::try_from(name.len())
-            .ok()
-            .filter(|l| usize::from(*l) <= NAME)?;
+        let name = heapless::String::try_from(name).ok()?;
         let i = self.slots.iter().position(|s| !s.used)?;
         let slot = self.slots.get_mut(i)?;
         *slot = Slot::EMPTY;
-        slot.name.get_mut(..name.len())?.copy_from(name.as_bytes());
-        slot.len = len;
+        slot.name = name;
         slot.used = true;
         Some(i)
     }

@@ -8,7 +8,6 @@ use super::presence::StoreFull;
 use super::retry::{Problem, Retry, retry_for};
 use super::time::Duration;
 use super::timers::Timer;
-use crate::buf::Bytes as _;
 use crate::buf::Status;
 use crate::wire::event::{EventError, ServerMessage};
 use crate::wire::handshake::HandshakeError;
@@ -273,13 +272,11 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
         socket_id: &str,
         activity_timeout: Option<u32>,
     ) -> Event<'r> {
-        let id = socket_id.as_bytes();
-        let Some(dst) = self.socket_id.get_mut(..id.len()) else {
+        let Some(id) = heapless::String::try_from(socket_id).ok() else {
             self.end(Problem::InvalidHandshake, Retry::Backoff);
             return Event::Malformed(EventError::InvalidSocketId);
         };
-        dst.copy_from(id);
-        self.socket_id_len = id.len() as u8;
+        self.socket_id = id;
         self.phase = Phase::Established;
         self.timers.stop(Timer::Attempt);
         self.timers.stop(Timer::Unavailable);

@@ -57,7 +57,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
         if was_connected {
             self.reset_channels();
         } else {
-            self.socket_id_len = 0;
+            self.socket_id.clear();
         }
         let mut retry = retry;
         let (base, cap) = (self.config.backoff_base, self.config.backoff_cap);

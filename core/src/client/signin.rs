@@ -128,12 +128,11 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         user_data: &str,
     ) -> Result<(), SigninError> {
         // A copy, so the client can be borrowed mutably while signing.
-        let (socket, len) = self
+        let socket = self
             .inner
             .socket_id_copy()
             .ok_or(SigninError::NotConnected)?;
-        let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
-            .map_err(|_| SigninError::NotConnected)?;
+        let sid = socket.as_str();
         let signature = sign_user(creds, SocketId::new(sid)?, user_data);
         self.send_signin(sid, Token::Signed(creds.key(), &signature.0), user_data)
     }

@@ -139,12 +139,11 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         channel_data: Option<&str>,
     ) -> Result<(), AnswerError> {
         // A copy, so the client can be borrowed mutably while signing.
-        let (socket, len) = self
+        let socket = self
             .inner
             .socket_id_copy()
             .ok_or(AnswerError::NotConnected)?;
-        let sid = core::str::from_utf8(socket.get(..len).unwrap_or(&[]))
-            .map_err(|_| AnswerError::NotConnected)?;
+        let sid = socket.as_str();
         let name = ChannelName::with_max_len(channel, crate::name::CHANNEL_NAME_MAX_LIMIT)?;
         let signature = sign_channel(creds, SocketId::new(sid)?, name, channel_data);
         // Written into the frame as `key:hex`: no token buffer.
@@ -193,7 +192,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
         if self.signin != Signin::Off {
             self.signin = Signin::Due;
         }
-        self.socket_id_len = 0;
+        self.socket_id.clear();
     }
 
     pub(super) fn check_auth_answer(
