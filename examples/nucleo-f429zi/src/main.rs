@@ -2,6 +2,11 @@
 //! DNS for the cluster's host, a public channel and a private one signed on the device, and
 //! the blue user button sends a client event. Everything is printed over defmt (RTT).
 //!
+//! Two tasks share the work: the network task runs the client and copies each `reading`
+//! event into an [`OwnedEvent`] (capacities in its type, no heap), which goes through an
+//! `embassy-sync` channel to the readings task; that one decodes it into a typed [`Reading`]
+//! while the client reads on.
+//!
 //! Credentials come from the build environment: `PUSHER_KEY`, `PUSHER_SECRET`,
 //! `PUSHER_CLUSTER` (see README.md).
 
@@ -20,8 +25,10 @@ use embassy_stm32::peripherals::ETH;
 use embassy_stm32::rng::Rng;
 use embassy_stm32::time::Hertz;
 use embassy_stm32::{Config, bind_interrupts, eth, exti, interrupt, mode, peripherals, rng};
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::channel::Channel;
 use pusher_embassy::pusher_core::auth::Credentials;
-use pusher_embassy::pusher_core::client::{self, Buffers, Client, Event};
+use pusher_embassy::pusher_core::client::{self, Buffers, Client, Event, OwnedEvent};
 use pusher_embassy::{Driver, Handler, LocalSigner, TcpConnector};
 use static_cell::StaticCell;
 use {defmt_rtt as _, panic_probe as _};
@@ -51,16 +58,71 @@ const PRIVATE: &str = "private-device-1";
 type Device =
     Ethernet<'static, ETH, GenericPhy<embassy_stm32::eth::Sma<'static, peripherals::ETH_SMA>>>;
 
+/// A `reading` event as the network task hands it over: names up to 32 bytes, data up to 128.
+type ReadingEvent = OwnedEvent<32, 128>;
+
+/// From the network task to the readings task; four events deep, so a burst of readings waits
+/// here while the readings task is busy.
+static READINGS: Channel<CriticalSectionRawMutex, ReadingEvent, 4> = Channel::new();
+
+/// What a sensor publishes on `sensors`: `{"temp":21.5,"unit":"C"}`. `unit` borrows from the
+/// decode's scratch buffer (escaped text such as `"\u00b0C"` is unescaped into it).
+#[derive(serde::Deserialize)]
+struct Reading<'a> {
+    temp: f32,
+    unit: &'a str,
+}
+
+/// Decodes the readings the network task passes on, and keeps their range.
+#[embassy_executor::task]
+async fn readings_task() -> ! {
+    let (mut low, mut high) = (f32::INFINITY, f32::NEG_INFINITY);
+    loop {
+        let owned = READINGS.receive().await;
+        let mut scratch = [0u8; 128];
+        match owned.as_data().json::<Reading>(&mut scratch) {
+            Ok(r) => {
+                low = low.min(r.temp);
+                high = high.max(r.temp);
+                info!(
+                    "reading {} {=str} (range {} to {})",
+                    r.temp, r.unit, low, high
+                );
+            }
+            Err(e) => warn!("reading not understood: {}", e),
+        }
+    }
+}
+
 #[embassy_executor::task]
 async fn net_task(mut runner: Runner<'static, Device>) -> ! {
     runner.run().await
 }
 
-/// Prints events; the button sends `client-button` on the private channel.
+/// Prints events and passes readings on; the button sends `client-button` on the private
+/// channel.
 struct App {
     button: ExtiInput<'static, mode::Async>,
     presses: u32,
     pressed: bool,
+    /// Readings the readings task could not take (its channel was full), said in the log.
+    dropped: u32,
+}
+
+impl App {
+    /// Copies a `reading` out of the client's buffer and hands it to the readings task.
+    fn pass_on(&mut self, event: Event<'_>) {
+        let Some(data) = event.message() else { return };
+        match ReadingEvent::copy_of(&data) {
+            Ok(owned) => {
+                if READINGS.try_send(owned).is_err() {
+                    self.dropped += 1;
+                    warn!("readings task busy: {} readings dropped", self.dropped);
+                }
+            }
+            Err(e) => warn!("reading too large to pass on: {}", e),
+        }
+    }
 }
 
 impl Handler for App {
@@ -68,6 +130,11 @@ impl Handler for App {
         match event {
             Event::StateChanged { previous, current } => info!("state {} -> {}", previous, current),
             Event::Subscribed { channel } => info!("subscribed to {=str}", channel),
+            Event::Message {
+                event: "reading",
+                channel: Some(PUBLIC),
+                ..
+            } => self.pass_on(event),
             Event::Message {
                 event,
                 channel,
@@ -220,7 +287,9 @@ async fn main(spawner: Spawner) -> ! {
         button: ExtiInput::new(p.PC13, p.EXTI13, Pull::Down, Irqs),
         presses: 0,
         pressed: false,
+        dropped: 0,
     };
+    spawner.spawn(readings_task().expect("readings task"));
     loop {
         driver.connect();
         let stop = driver.run(&mut connector, &mut app).await;
