@@ -2,7 +2,7 @@
 
 use super::retry::{Problem, Retry};
 use super::time::Duration;
-use crate::wire::event::EventError;
+use crate::wire::event::{EventError, ServerMessage, WatchlistEvent};
 use crate::wire::json::{RawStr, Value};
 
 /// Connection state, with pusher-js's meanings.
@@ -203,6 +203,32 @@ impl<'a> EventData<'a> {
 }
 
 impl<'a> Event<'a> {
+    /// The entries of an [`Event::Watchlist`], each with its typed
+    /// [`status`](WatchlistEvent::status) and its ids; `None` for every other event.
+    ///
+    /// ```
+    /// use pusher_core::client::Event;
+    /// use pusher_core::wire::event::WatchlistStatus;
+    /// use pusher_core::wire::json::Value;
+    ///
+    /// let events = Value::parse(r#"[{"name":"offline","user_ids":["ada"]}]"#)?;
+    /// let event = Event::Watchlist { events };
+    /// for entry in event.watchlist().into_iter().flatten() {
+    ///     let entry = entry?;
+    ///     assert_eq!(entry.status()?, WatchlistStatus::Offline);
+    ///     assert_eq!(entry.ids().next().unwrap()?.as_str(), Some("ada"));
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn watchlist(
+        &self,
+    ) -> Option<impl Iterator<Item = Result<WatchlistEvent<'a>, EventError>> + 'a> {
+        match *self {
+            Event::Watchlist { events } => Some(ServerMessage::watchlist_entries(events)),
+            _ => None,
+        }
+    }
+
     /// The fields of an [`Event::Message`]; `None` for every other event.
     pub fn message(&self) -> Option<EventData<'a>> {
         match *self {

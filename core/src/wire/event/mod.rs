@@ -27,4 +27,4 @@ pub use envelope::{Data, DataForm, Envelope};
 pub use error::EventError;
 pub use presence::{Member, Presence, PresenceMembers};
 pub use server::ServerMessage;
-pub use watchlist::WatchlistEvent;
+pub use watchlist::{WatchlistEvent, WatchlistStatus};
