@@ -156,6 +156,34 @@ impl<'a, const TOKEN: usize> LocalSigner<'a, TOKEN> {
         self.signer = self.signer.with_user_data(user_data);
         self
     }
+
+    /// Presence channels are joined as `user_id` with `user_info` from any `T: Serialize`
+    /// (the `serde` feature): the `channel_data` is written once into `buf` by
+    /// [`channel_data`](pusher_core::wire::json::channel_data), and those bytes are signed
+    /// and sent.
+    #[cfg(feature = "serde")]
+    pub fn with_member<T: serde::Serialize + ?Sized>(
+        self,
+        buf: &'a mut [u8],
+        user_id: &str,
+        user_info: &T,
+    ) -> Result<Self, pusher_core::wire::json::ToJsonError> {
+        let data = pusher_core::wire::json::channel_data(buf, user_id, Some(user_info))?;
+        Ok(self.with_channel_data(data))
+    }
+
+    /// Sign-in as `id` with `user_info` from any `T: Serialize` (the `serde` feature), the
+    /// `user_data` written into `buf` by [`user_data`](pusher_core::wire::json::user_data).
+    #[cfg(feature = "serde")]
+    pub fn with_user<T: serde::Serialize + ?Sized>(
+        self,
+        buf: &'a mut [u8],
+        id: &str,
+        user_info: &T,
+    ) -> Result<Self, pusher_core::wire::json::ToJsonError> {
+        let data = pusher_core::wire::json::user_data(buf, id, Some(user_info))?;
+        Ok(self.with_user_data(data))
+    }
 }
 
 /// The driver-facing form of the core signer's refusals.
@@ -184,5 +212,39 @@ impl<const TOKEN: usize> Authorizer for LocalSigner<'_, TOKEN> {
         self.signer
             .user(socket_id, &mut self.token)
             .map_err(refusal)
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_member_is_signed_as_sent() {
+        #[derive(serde::Serialize)]
+        struct Info<'a> {
+            name: &'a str,
+        }
+        let creds = Credentials::new("key", "secret");
+        let mut buf = [0u8; 64];
+        let mut signer = LocalSigner::<128>::new(creds.clone())
+            .with_member(&mut buf, "42", &Info { name: "Zoë" })
+            .unwrap();
+        let sid = SocketId::new("1.2").unwrap();
+        let room = ChannelName::new("presence-room").unwrap();
+        let grant = embassy_futures::block_on(signer.authorize(sid, room)).unwrap();
+        let data = grant.channel_data.unwrap();
+        assert_eq!(data, r#"{"user_id":"42","user_info":{"name":"Zoë"}}"#);
+        let want = creds.channel_signature(sid, room, Some(data)).to_hex();
+        assert_eq!(
+            grant.auth.strip_prefix("key:"),
+            core::str::from_utf8(&want).ok()
+        );
+        let mut small = [0u8; 8];
+        assert!(
+            LocalSigner::<128>::new(creds.clone())
+                .with_member(&mut small, "42", &Info { name: "Zoë" })
+                .is_err()
+        );
     }
 }

@@ -99,6 +99,53 @@ impl LocalSigner {
             user_data: None,
         }
     }
+
+    /// Joins presence channels as `user_id` with `user_info` from any `T: Serialize`: the
+    /// `channel_data` `{"user_id":..,"user_info":..}` is written once, and those same bytes
+    /// are signed and sent.
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct Info<'a> { name: &'a str }
+    /// let s = pusher_std::auth::LocalSigner::new("key", "secret").member("42", &Info { name: "Ada" })?;
+    /// assert_eq!(s.channel_data.as_deref(), Some(r#"{"user_id":"42","user_info":{"name":"Ada"}}"#));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn member<T: serde::Serialize + ?Sized>(
+        mut self,
+        user_id: &str,
+        user_info: &T,
+    ) -> Result<Self, serde_json::Error> {
+        self.channel_data = Some(member_json("user_id", user_id, user_info)?);
+        Ok(self)
+    }
+
+    /// Signs in as `id` with `user_info` from any `T: Serialize` (the `user_data`
+    /// `{"id":..,"user_info":..}`, signed and sent as written).
+    pub fn user<T: serde::Serialize + ?Sized>(
+        mut self,
+        id: &str,
+        user_info: &T,
+    ) -> Result<Self, serde_json::Error> {
+        self.user_data = Some(member_json("id", id, user_info)?);
+        Ok(self)
+    }
+}
+
+/// `{"<id_key>":id,"user_info":info}`, the id first as the protocol's examples write it.
+fn member_json<T: serde::Serialize + ?Sized>(
+    id_key: &str,
+    id: &str,
+    info: &T,
+) -> Result<String, serde_json::Error> {
+    let mut out = String::from("{");
+    out.push_str(&serde_json::to_string(id_key)?);
+    out.push(':');
+    out.push_str(&serde_json::to_string(id)?);
+    out.push_str(",\"user_info\":");
+    out.push_str(&serde_json::to_string(info)?);
+    out.push('}');
+    Ok(out)
 }
 
 impl LocalSigner {
@@ -353,5 +400,49 @@ mod tests {
         );
         let presence = ChannelName::new("presence-x").unwrap();
         assert!(s.authorize(sid, presence).is_err());
+    }
+
+    #[test]
+    fn typed_member_and_user_are_signed_as_sent() {
+        #[derive(serde::Serialize)]
+        struct Info<'a> {
+            name: &'a str,
+            tags: [u8; 2],
+        }
+        let info = Info {
+            name: "Zoë \"z\"",
+            tags: [1, 2],
+        };
+        let s = LocalSigner::new("key", "secret")
+            .member("u\u{1f355}", &info)
+            .unwrap()
+            .user("u1", &info)
+            .unwrap();
+        let sid = SocketId::new("1.2").unwrap();
+        let a = s
+            .authorize(sid, ChannelName::new("presence-room").unwrap())
+            .unwrap();
+        let data = a.channel_data.unwrap();
+        assert_eq!(
+            data,
+            r#"{"user_id":"u🍕","user_info":{"name":"Zoë \"z\"","tags":[1,2]}}"#
+        );
+        let creds = Credentials::new("key", "secret");
+        let want =
+            creds.channel_signature(sid, ChannelName::new("presence-room").unwrap(), Some(&data));
+        assert_eq!(
+            a.auth,
+            format!("key:{}", std::str::from_utf8(&want.to_hex()).unwrap())
+        );
+        let u = s.authenticate_user(sid).unwrap();
+        assert_eq!(
+            u.user_data,
+            r#"{"id":"u1","user_info":{"name":"Zoë \"z\"","tags":[1,2]}}"#
+        );
+        let want = creds.user_signature(sid, &u.user_data);
+        assert_eq!(
+            u.auth,
+            format!("key:{}", std::str::from_utf8(&want.to_hex()).unwrap())
+        );
     }
 }

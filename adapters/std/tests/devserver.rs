@@ -45,3 +45,10 @@ fn typed_rest() {
         scenarios::typed_rest(&Dev::start(compat));
     }
 }
+
+#[test]
+fn typed_payload_shapes_through_handlers() {
+    for compat in COMPATS {
+        scenarios::typed_payload_shapes_through_handlers(&Dev::start(compat));
+    }
+}

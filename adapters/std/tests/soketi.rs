@@ -15,6 +15,11 @@ fn channels_presence_client_events_and_rest() {
 }
 
 #[test]
+fn typed_payload_shapes_through_handlers() {
+    scenarios::typed_payload_shapes_through_handlers(&Soketi::start());
+}
+
+#[test]
 fn official_libraries_trigger() {
     scenarios::official_libraries_trigger(&Soketi::start());
 }

@@ -671,3 +671,94 @@ pub fn typed_rest(server: &dyn Server) {
     a.wait_for(r#"note public-tr {"text":"é","n":1}"#, WAIT);
     a.stop();
 }
+
+/// A payload of every JSON shape, as a Rust app declares it.
+#[derive(serde::Deserialize, Debug, PartialEq)]
+struct Shape {
+    text: String,
+    n: i64,
+    x: f64,
+    ok: bool,
+    nothing: Option<String>,
+    tags: Vec<String>,
+    nested: Nested,
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+struct Nested {
+    deep: Vec<Vec<u8>>,
+    empty: Nested2,
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+struct Nested2 {}
+
+/// Payloads of every shape triggered through REST reach a handler bound on a pusher-std
+/// client, which decodes them into a struct through the core's no_std path (`EventData::json`)
+/// and through serde_json, with the same result: nested objects, arrays, numbers, booleans,
+/// null, escaped quotes and backslashes, raw UTF-8 as JSON.stringify writes it, and `\u`
+/// escapes with a surrogate pair as Python's json.dumps writes it.
+pub fn typed_payload_shapes_through_handlers(server: &dyn Server) {
+    let stringify = "{\"text\":\"caf\u{e9} \\\"q\\\" \\\\ \u{1f355}\\n\",\"n\":-42,\"x\":1.5e3,\"ok\":true,\"nothing\":null,\"tags\":[\"a\",\"\u{fc}\"],\"nested\":{\"deep\":[[1,2],[]],\"empty\":{}}}";
+    let dumps = r#"{"text": "caf\u00e9 \"q\" \\ \ud83c\udf55\n", "n": -42, "x": 1500.0, "ok": true, "nothing": null, "tags": ["a", "\u00fc"], "nested": {"deep": [[1, 2], []], "empty": {}}}"#;
+    let want = Shape {
+        text: "café \"q\" \\ 🍕\n".into(),
+        n: -42,
+        x: 1500.0,
+        ok: true,
+        nothing: None,
+        tags: vec!["a".into(), "ü".into()],
+        nested: Nested {
+            deep: vec![vec![1, 2], vec![]],
+            empty: Nested2 {},
+        },
+    };
+
+    type Decoded = (String, Result<Shape, String>, Result<Shape, String>);
+    let (tx, rx) = std::sync::mpsc::channel::<Decoded>();
+    let (ready_tx, ready) = std::sync::mpsc::channel::<()>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let options = server.options();
+    let stop2 = stop.clone();
+    let client = std::thread::spawn(move || {
+        let mut buffers = Buffers::default();
+        let mut p = Pusher::new(&options, &mut buffers).unwrap();
+        p.bind("public-shapes", "shape", move |d| {
+            let data = d.data.unwrap_or("");
+            let mut scratch = vec![0u8; 2 * data.len()];
+            let core = d.json::<Shape>(&mut scratch).map_err(|e| e.to_string());
+            let std = serde_json::from_str::<Shape>(data).map_err(|e| e.to_string());
+            tx.send((data.to_owned(), core, std)).unwrap();
+        });
+        p.bind_event("pusher:subscription_succeeded", move |_| {
+            let _ = ready_tx.send(());
+        });
+        p.subscribe("public-shapes").unwrap();
+        p.connect();
+        while !stop2.load(Ordering::Relaxed) {
+            p.run_for(Duration::from_millis(20));
+        }
+    });
+    ready
+        .recv_timeout(WAIT)
+        .expect("subscribed to public-shapes");
+
+    let rest = server.rest();
+    for (style, text) in [("JSON.stringify", stringify), ("json.dumps", dumps)] {
+        rest.trigger(&["public-shapes"], "shape", text).unwrap();
+        let (data, core, std) = rx.recv_timeout(WAIT).expect("the handler saw the event");
+        assert_eq!(
+            data, text,
+            "{style}: the handler gets the data as triggered"
+        );
+        assert_eq!(core.as_ref(), Ok(&want), "{style}, core path: {data}");
+        assert_eq!(std.as_ref(), Ok(&want), "{style}, serde_json: {data}");
+    }
+    // A payload that is not the struct reaches the handler as a typed error, not a panic.
+    rest.trigger(&["public-shapes"], "shape", r#"{"text":1}"#)
+        .unwrap();
+    let (_, core, std) = rx.recv_timeout(WAIT).unwrap();
+    assert!(core.is_err() && std.is_err(), "{core:?} {std:?}");
+    stop.store(true, Ordering::Relaxed);
+    client.join().unwrap();
+}
