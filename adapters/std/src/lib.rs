@@ -7,11 +7,14 @@
 //! * [`auth`]: authorizers for protected channels: an HTTP auth endpoint (form POST, as
 //!   pusher-js does), a callback, or a local signer holding the app secret.
 //! * [`pusher`]: a friendly client in the spirit of pusher-js: subscribe, bind, callbacks.
+//! * [`background`]: the same client owning its buffers on a thread of its own, with a
+//!   cloneable `Send + Sync` handle and its events on a receiver; dropping it closes.
 //! * [`rest`]: the server library: trigger, batch, channel queries, users, auth, webhooks.
 #![forbid(unsafe_code)]
 
 pub mod auth;
 mod auth_work;
+pub mod background;
 pub mod driver;
 mod http;
 pub mod net;

@@ -52,3 +52,10 @@ fn typed_payload_shapes_through_handlers() {
         scenarios::typed_payload_shapes_through_handlers(&Dev::start(compat));
     }
 }
+
+#[test]
+fn background_client_across_threads() {
+    for compat in COMPATS {
+        scenarios::background_client_across_threads(&Dev::start(compat));
+    }
+}

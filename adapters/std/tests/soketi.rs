@@ -20,6 +20,11 @@ fn typed_payload_shapes_through_handlers() {
 }
 
 #[test]
+fn background_client_across_threads() {
+    scenarios::background_client_across_threads(&Soketi::start());
+}
+
+#[test]
 fn official_libraries_trigger() {
     scenarios::official_libraries_trigger(&Soketi::start());
 }

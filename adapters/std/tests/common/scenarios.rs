@@ -762,3 +762,97 @@ pub fn typed_payload_shapes_through_handlers(server: &dyn Server) {
     stop.store(true, Ordering::Relaxed);
     client.join().unwrap();
 }
+
+/// The owned client: started once, subscribed from one thread, its events received on
+/// another, a callback calling back into it; dropping it closes the connection, and the
+/// server sees the channel empty.
+pub fn background_client_across_threads(server: &dyn Server) {
+    use pusher_std::background::{Background, Handle, Update};
+
+    let rest = server.rest();
+    let slot: Arc<Mutex<Option<Handle>>> = Arc::default();
+    let slot2 = slot.clone();
+    let (client, updates) = Background::start(server.options(), move |p| {
+        // A callback that uses the client: on `hello`, it subscribes to a second channel
+        // (queued, since it runs on the client's own thread).
+        p.bind("public-bg", "hello", move |_| {
+            if let Some(h) = slot2.lock().unwrap().as_ref() {
+                h.subscribe("public-bg-2").unwrap();
+            }
+        });
+    })
+    .unwrap();
+    *slot.lock().unwrap() = Some(client.handle());
+    let handle = client.handle();
+    std::thread::spawn(move || handle.subscribe("public-bg").unwrap())
+        .join()
+        .unwrap();
+    let receiver = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + WAIT;
+        while let Ok(u) = updates.recv_timeout(deadline - std::time::Instant::now()) {
+            if let Update::Event {
+                event,
+                channel,
+                data,
+                ..
+            } = u
+            {
+                let done = event == "pusher:subscription_succeeded"
+                    && channel.as_deref() == Some("public-bg-2");
+                seen.push(format!(
+                    "{event} {} {}",
+                    channel.unwrap_or_default(),
+                    data.unwrap_or_default()
+                ));
+                if done {
+                    break;
+                }
+            }
+        }
+        seen
+    });
+    wait_until(|| rest.channel_info("public-bg", None).unwrap().occupied);
+    assert!(
+        client.socket_id().is_some(),
+        "connected: {:?}",
+        client.state()
+    );
+    rest.trigger(&["public-bg"], "hello", r#"{"n":1}"#).unwrap();
+    let seen = receiver.join().unwrap();
+    assert!(
+        seen.contains(&"pusher:subscription_succeeded public-bg ".to_owned()),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&r#"hello public-bg {"n":1}"#.to_owned()),
+        "{seen:?}"
+    );
+    assert!(
+        seen.last()
+            .unwrap()
+            .starts_with("pusher:subscription_succeeded public-bg-2"),
+        "{seen:?}"
+    );
+    // From another thread, a question answered on the client's thread.
+    let handle = client.handle();
+    let state =
+        std::thread::spawn(move || handle.with(|p| p.client().channel_state("public-bg-2")))
+            .join()
+            .unwrap()
+            .unwrap();
+    assert_eq!(state, Some(pusher_core::client::ChannelState::Subscribed));
+    assert!(rest.channel_info("public-bg-2", None).unwrap().occupied);
+    *slot.lock().unwrap() = None;
+    drop(client);
+    wait_until(|| !rest.channel_info("public-bg", None).unwrap().occupied);
+    assert!(!rest.channel_info("public-bg-2", None).unwrap().occupied);
+}
+
+fn wait_until(mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "not within {WAIT:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
