@@ -127,7 +127,7 @@ pub fn run(app: &App) -> Result<(), String> {
             "TLS",
             || {
                 let config = pusher_std::net::tls_config(None).map_err(|e| e.to_string())?;
-                let s = pusher_std::net::tls_wrap(tcp, &options.host, config)
+                let s = pusher_std::net::tls_wrap(tcp, &options.host, config, timeout)
                     .map_err(|e| e.to_string())?;
                 let version = s
                     .conn

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use pusher_core::client::{State, SubscribeError, TriggerError, UnsubscribeError};
 
+use crate::client_error::ClientError;
 use crate::pusher::{Buffers, Options, Pusher};
 
 /// How long the client thread reads the socket before it looks at its command queue again.
@@ -45,8 +46,10 @@ pub enum Update {
         /// Now.
         current: State,
     },
-    /// An error, as the [`Pusher::on_error`] callbacks see it.
-    Error(String),
+    /// A failure with its typed cause, as the [`Pusher::on_error`] callbacks see it.
+    Error(ClientError),
+    /// A call queued from a callback on the client's thread was refused (its error's text).
+    Refused(String),
 }
 
 /// Why a [`Handle`] call did not run.
@@ -125,7 +128,7 @@ impl Handle {
     }
 
     /// Runs a call that may fail: waits for its answer from other threads; from a callback
-    /// on the client's thread, queues it and reports a refusal as an [`Update::Error`].
+    /// on the client's thread, queues it and reports a refusal as an [`Update::Refused`].
     fn call<E: fmt::Display + Send + 'static>(
         &self,
         f: impl FnOnce(&mut Pusher<'_>) -> Result<(), E> + Send + 'static,
@@ -135,7 +138,7 @@ impl Handle {
             let cmd: Command = Box::new(move |p| {
                 if let Err(e) = f(p) {
                     log::warn!("{e}");
-                    let _ = updates.send(Update::Error(e.to_string()));
+                    let _ = updates.send(Update::Refused(e.to_string()));
                 }
             });
             return self
@@ -358,7 +361,7 @@ fn run(
     });
     let tx = updates;
     p.on_error(move |e| {
-        let _ = tx.send(Update::Error(e.to_owned()));
+        let _ = tx.send(Update::Error(e.clone()));
     });
     setup(&mut p);
     p.connect();

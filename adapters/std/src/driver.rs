@@ -28,6 +28,7 @@ pub struct Driver<'a, C: Connect, const CHANNELS: usize = 8, const NAME: usize =
     connector: C,
     stream: Option<C::Stream>,
     epoch: Instant,
+    connect_error: Option<std::io::Error>,
 }
 
 impl<'a, C: Connect, const CHANNELS: usize, const NAME: usize> Driver<'a, C, CHANNELS, NAME> {
@@ -38,6 +39,7 @@ impl<'a, C: Connect, const CHANNELS: usize, const NAME: usize> Driver<'a, C, CHA
             connector,
             stream: None,
             epoch: Instant::now(),
+            connect_error: None,
         }
     }
 
@@ -51,6 +53,12 @@ impl<'a, C: Connect, const CHANNELS: usize, const NAME: usize> Driver<'a, C, CHA
         client::Instant::from_millis(
             u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX),
         )
+    }
+
+    /// Why the last connection attempt failed, once (the client reports the attempt as a
+    /// lost transport; this is the cause).
+    pub fn take_connect_error(&mut self) -> Option<std::io::Error> {
+        self.connect_error.take()
     }
 
     /// Whether a transport is open.
@@ -115,11 +123,13 @@ impl<'a, C: Connect, const CHANNELS: usize, const NAME: usize> Driver<'a, C, CHA
                 Action::Open { tls } => match self.connector.connect(tls) {
                     Ok(stream) => {
                         log::debug!("transport open (tls: {tls})");
+                        self.connect_error = None;
                         self.stream = Some(stream);
                         self.client.handle_connected(now);
                     }
                     Err(e) => {
                         log::debug!("connect failed: {e}");
+                        self.connect_error = Some(e);
                         self.client.handle_closed(now);
                     }
                 },

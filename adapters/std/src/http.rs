@@ -110,7 +110,7 @@ pub fn request(
     tcp.set_read_timeout(Some(timeout))?;
     tcp.set_write_timeout(Some(timeout))?;
     let mut conn = if ep.tls {
-        Conn::Tls(Box::new(tls_wrap(tcp, &ep.host, tls.clone())?))
+        Conn::Tls(Box::new(tls_wrap(tcp, &ep.host, tls.clone(), timeout)?))
     } else {
         Conn::Plain(tcp)
     };

@@ -9,6 +9,7 @@ use embedded_io_adapters::std::FromStd;
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
+use crate::connect_error::ConnectError;
 use crate::driver::{Connect, Stream};
 
 /// A plain or TLS stream.
@@ -98,34 +99,61 @@ pub fn host_header(host: &str, port: u16, tls: bool) -> String {
     }
 }
 
-/// Opens a TCP connection with a timeout, trying each resolved address.
+/// Opens a TCP connection with a timeout, trying each resolved address. Failures carry a
+/// [`ConnectError`] (DNS, refused, timeout).
 pub fn tcp_connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
-    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{host}: no address"));
-    for addr in (host, port).to_socket_addrs()? {
+    let addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| ConnectError::Dns {
+            host: host.to_owned(),
+            message: e.to_string(),
+        })?;
+    let mut last = ConnectError::Dns {
+        host: host.to_owned(),
+        message: "no address".into(),
+    };
+    for addr in addrs {
         match TcpStream::connect_timeout(&addr, timeout) {
             Ok(s) => {
                 s.set_nodelay(true)?;
                 return Ok(s);
             }
-            Err(e) => last = e,
+            Err(e) => last = ConnectError::tcp(e, &addr.to_string()),
         }
     }
-    Err(last)
+    Err(last.into())
 }
 
-/// Wraps a TCP stream in TLS for `host` and completes the handshake.
+/// Wraps a TCP stream in TLS for `host` and completes the handshake within `timeout` (a
+/// server that accepts and never answers is a [`ConnectError::Timeout`]). Failures carry a
+/// [`ConnectError`] (certificate refused, other TLS errors, timeout).
 pub fn tls_wrap(
     tcp: TcpStream,
     host: &str,
     config: Arc<ClientConfig>,
+    timeout: Duration,
 ) -> io::Result<StreamOwned<ClientConnection, TcpStream>> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let conn = ClientConnection::new(config, name).map_err(|e| io::Error::other(e.to_string()))?;
+    let limit = Some(timeout.max(Duration::from_millis(1)));
+    tcp.set_read_timeout(limit)?;
+    tcp.set_write_timeout(limit)?;
+    let deadline = std::time::Instant::now() + timeout;
     let mut stream = StreamOwned::new(conn, tcp);
     while stream.conn.is_handshaking() {
-        stream.conn.complete_io(&mut stream.sock)?;
+        if std::time::Instant::now() >= deadline {
+            return Err(ConnectError::Timeout {
+                during: "TLS handshake",
+            }
+            .into());
+        }
+        stream
+            .conn
+            .complete_io(&mut stream.sock)
+            .map_err(ConnectError::tls)?;
     }
+    stream.sock.set_write_timeout(None)?;
     Ok(stream)
 }
 
@@ -137,7 +165,7 @@ pub struct NetConnector {
     pub ws_port: u16,
     /// Port for `wss://`.
     pub wss_port: u16,
-    /// Connect timeout.
+    /// Timeout of the TCP connect, and again of the TLS handshake.
     pub timeout: Duration,
     /// TLS settings.
     pub tls: Arc<ClientConfig>,
@@ -163,7 +191,7 @@ impl Connect for NetConnector {
         let port = if tls { self.wss_port } else { self.ws_port };
         let tcp = tcp_connect(&self.host, port, self.timeout)?;
         if tls {
-            let stream = tls_wrap(tcp, &self.host, self.tls.clone())?;
+            let stream = tls_wrap(tcp, &self.host, self.tls.clone(), self.timeout)?;
             Ok(NetStream::Tls(Box::new(FromStd::new(stream))))
         } else {
             Ok(NetStream::Plain(FromStd::new(tcp)))

@@ -15,6 +15,8 @@ use pusher_core::wire::message::Payload;
 
 use crate::auth::{AuthFailure, Authorizer};
 use crate::auth_work::{Answer, AuthWork, Settled};
+use crate::client_error::ClientError;
+use crate::connect_error::ConnectError;
 use crate::driver::Driver;
 use crate::net::NetConnector;
 
@@ -73,6 +75,8 @@ pub struct Options {
     /// How long the authorizer may take for one channel (then the channel gets a
     /// subscription error, and the next reconnect asks again).
     pub auth_timeout: Duration,
+    /// How long the TCP connect may take, and again the TLS handshake (10 s).
+    pub connect_timeout: Duration,
 }
 
 impl Options {
@@ -96,6 +100,7 @@ impl Options {
             ca_pem: None,
             seed,
             auth_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -105,7 +110,7 @@ pub use pusher_core::client::EventData;
 
 type Handler<'a> = Box<dyn FnMut(&EventData<'_>) + 'a>;
 type StateHandler<'a> = Box<dyn FnMut(State, State) + 'a>;
-type ErrorHandler<'a> = Box<dyn FnMut(&str) + 'a>;
+type ErrorHandler<'a> = Box<dyn FnMut(&ClientError) + 'a>;
 
 /// The client.
 pub struct Pusher<'a> {
@@ -145,7 +150,7 @@ impl<'a> Pusher<'a> {
             host: options.host.clone(),
             ws_port: options.ws_port,
             wss_port: options.wss_port,
-            timeout: Duration::from_secs(10),
+            timeout: options.connect_timeout,
             tls: crate::net::tls_config(options.ca_pem.as_deref())?,
         };
         Ok(Pusher {
@@ -229,9 +234,11 @@ impl<'a> Pusher<'a> {
         self.state_handlers.push(Box::new(f));
     }
 
-    /// Calls `f` with a description of every error (server errors, auth failures,
-    /// disconnections).
-    pub fn on_error(&mut self, f: impl FnMut(&str) + 'a) {
+    /// Calls `f` with every failure and its typed cause: server errors with their code,
+    /// refused subscriptions with their status, auth failures, connect failures (DNS, refused,
+    /// timeout, TLS certificate) and disconnections, each with the retry decision. Its
+    /// `Display` is the message for a person.
+    pub fn on_error(&mut self, f: impl FnMut(&ClientError) + 'a) {
         self.error_handlers.push(Box::new(f));
     }
 
@@ -328,10 +335,10 @@ impl<'a> Pusher<'a> {
         }
     }
 
-    fn report(&mut self, text: &str) {
-        log::warn!("{text}");
+    fn report(&mut self, error: ClientError) {
+        log::warn!("{error}");
         for h in &mut self.error_handlers {
-            h(text);
+            h(&error);
         }
     }
 
@@ -355,33 +362,40 @@ impl<'a> Pusher<'a> {
                     AuthRequest::from_event(&ev)
                 }
                 other => {
-                    let text = match other {
-                        Event::Error { code, message } => Some(match code {
-                            Some(c) => format!("pusher:error {c}: {}", message.raw()),
-                            None => format!("pusher:error: {}", message.raw()),
+                    let error = match other {
+                        Event::Error { code, message } => Some(ClientError::Server {
+                            code,
+                            message: unescaped(message),
                         }),
-                        Event::SubscriptionError { channel, status } => Some(match status {
-                            Some(s) => format!("subscription to {channel} failed (status {s})"),
-                            None => format!("subscription to {channel} failed"),
-                        }),
+                        Event::SubscriptionError { channel, status } => {
+                            Some(ClientError::SubscriptionRefused {
+                                channel: channel.to_owned(),
+                                status,
+                            })
+                        }
                         Event::Disconnected {
                             problem, retry_in, ..
-                        } => Some(match retry_in {
-                            Some(d) => format!(
-                                "disconnected: {problem}; reconnecting in {} ms",
-                                d.as_millis()
-                            ),
-                            None => format!("disconnected: {problem}; not reconnecting"),
-                        }),
-                        Event::Malformed(e) => Some(format!("malformed message: {e}")),
-                        Event::GaveUp => Some("gave up reconnecting".to_owned()),
+                        } => {
+                            let retry_in = retry_in.map(|d| Duration::from_millis(d.as_millis()));
+                            Some(match self.driver.take_connect_error() {
+                                Some(e) => ClientError::Connect {
+                                    cause: ConnectError::of(&e),
+                                    retry_in,
+                                },
+                                None => ClientError::Disconnected { problem, retry_in },
+                            })
+                        }
+                        Event::Malformed(e) => Some(ClientError::Malformed(e)),
+                        Event::GaveUp => Some(ClientError::GaveUp),
                         Event::PresenceOverflow { channel } => {
-                            Some(format!("presence store full on {channel}"))
+                            Some(ClientError::PresenceOverflow {
+                                channel: channel.to_owned(),
+                            })
                         }
                         _ => None,
                     };
-                    if let Some(t) = text {
-                        self.report(&t);
+                    if let Some(e) = error {
+                        self.report(e);
                     }
                     None
                 }
@@ -403,7 +417,9 @@ impl<'a> Pusher<'a> {
                 };
                 self.answer_auth(channel, request.socket_id(), Err(none));
             }
-            (None, None) => self.report("sign-in asked for, but no authorizer is configured"),
+            (None, None) => self.report(ClientError::Signin(
+                "asked for, but no authorizer is configured".into(),
+            )),
         }
     }
 
@@ -432,7 +448,10 @@ impl<'a> Pusher<'a> {
             Err(e) => e,
         };
         let status = failure.status;
-        self.report(&format!("auth for {channel}: {failure}"));
+        self.report(ClientError::Auth {
+            channel: Some(channel.to_owned()),
+            failure,
+        });
         if let Err(e) = self.driver.client().auth_failed(channel, socket_id, status) {
             log::debug!("auth failure for {channel} not taken: {e}");
         }
@@ -450,11 +469,14 @@ impl<'a> Pusher<'a> {
                         .client()
                         .provide_user_auth(socket_id, &u.auth, &u.user_data)
                 {
-                    self.report(&format!("sign-in answer not used: {e}"));
+                    self.report(ClientError::Signin(format!("answer not used: {e}")));
                 }
             }
             Err(e) => {
-                self.report(&format!("sign-in: {e}"));
+                self.report(ClientError::Auth {
+                    channel: None,
+                    failure: e,
+                });
                 let _ = self.driver.client().signin_failed(socket_id);
             }
         }
@@ -468,6 +490,19 @@ fn call(handlers: &mut [(Option<String>, Option<String>, Handler<'_>)], e: &Even
         let event_ok = name.as_deref().is_none_or(|n| n == e.event);
         if channel_ok && event_ok {
             h(e);
+        }
+    }
+}
+
+/// A JSON-escaped server message as text (escapes resolved where they can be).
+fn unescaped(message: pusher_core::wire::json::RawStr<'_>) -> String {
+    match message.as_str() {
+        Some(s) => s.to_owned(),
+        None => {
+            let mut out = vec![0u8; message.raw().len()];
+            message
+                .unescape_into(&mut out)
+                .map_or_else(|_| message.raw().to_owned(), str::to_owned)
         }
     }
 }

@@ -171,9 +171,13 @@ fn a_server_that_refuses_every_connection_with_4200_gets_a_handful_of_attempts()
     assert!((2..=8).contains(&attempts), "{attempts} attempts in 5 s");
     let errors = errors.lock().unwrap();
     assert!(
-        errors
-            .iter()
-            .any(|e| e.contains("4200") && e.contains("reconnecting in")),
+        errors.iter().any(|e| matches!(
+            e,
+            pusher_std::client_error::ClientError::Disconnected {
+                problem: pusher_core::client::Problem::Closed(4200),
+                retry_in: Some(_),
+            }
+        )),
         "the user is told: {errors:?}"
     );
 }

@@ -139,11 +139,30 @@ fn wss_and_https_with_a_custom_ca_and_verification_by_default() {
     untrusted.seed = 3;
     let mut buffers = Buffers::default();
     let mut p = Pusher::new(&untrusted, &mut buffers).unwrap();
+    let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = errors.clone();
+    p.on_error(move |e| log.lock().unwrap().push(e.clone()));
+    let start = std::time::Instant::now();
     p.connect();
-    assert!(!p.run_until(
-        |p| p.state() == pusher_core::client::State::Connected,
-        Duration::from_secs(2)
-    ));
+    // The error callback is told why, within 2 s: the certificate, with the retry decision.
+    let told = p.run_until(
+        |_| !errors.lock().unwrap().is_empty(),
+        Duration::from_secs(2),
+    );
+    let errors = errors.lock().unwrap().clone();
+    assert!(told, "no error within 2 s");
+    println!("{:?}: {}", start.elapsed(), errors[0]);
+    assert!(
+        matches!(
+            &errors[0],
+            pusher_std::client_error::ClientError::Connect {
+                cause: pusher_std::connect_error::ConnectError::Certificate(_),
+                retry_in: Some(_)
+            }
+        ),
+        "{errors:?}"
+    );
+    assert_ne!(p.state(), pusher_core::client::State::Connected);
     drop(p);
 
     // With it: wss:// connects and https:// triggers.
