@@ -67,8 +67,8 @@ impl<'a, C: Connect, const CHANNELS: usize, const NAME: usize> Driver<'a, C, CHA
     }
 
     /// Performs the client's pending actions, sends what it queued, then waits up to
-    /// `max_wait` (or the client's next deadline) for bytes. Call `poll_event` on the client
-    /// after each step until it returns `None`.
+    /// `max_wait` (or the client's next deadline) for bytes and handles a due timeout. Call
+    /// `poll_event` on the client after each step until it returns `None`.
     pub fn step(&mut self, max_wait: Duration) {
         self.act();
         self.flush();
@@ -112,7 +112,10 @@ impl<'a, C: Connect, const CHANNELS: usize, const NAME: usize> Driver<'a, C, CHA
         if self.client.poll_timeout().is_some_and(|t| t <= now) {
             self.client.handle_timeout(now);
         }
-        self.act();
+        // Sends what the timeout queued (a ping); a transport it asks to open or close waits
+        // for the next step, so each step makes at most one attempt and the caller polls its
+        // events in between (the client's event queue is short, and one connect error is
+        // kept per attempt).
         self.flush();
     }
 

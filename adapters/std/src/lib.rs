@@ -15,6 +15,8 @@
 pub mod auth;
 mod auth_work;
 pub mod background;
+pub mod bindings;
+pub mod channel;
 pub mod client_error;
 pub mod connect_error;
 pub mod driver;

@@ -9,12 +9,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pusher_core::client::{
-    self, AuthRequest, Client, Config, Event, State, SubscribeError, TriggerError, UnsubscribeError,
+    self, AuthRequest, ChannelState, Client, Config, Event, State, SubscribeError, TriggerError,
+    UnsubscribeError,
 };
+use pusher_core::name::ChannelKind;
+use pusher_core::wire::event::ServerMessage;
 use pusher_core::wire::message::Payload;
 
 use crate::auth::{AuthFailure, Authorizer};
 use crate::auth_work::{Answer, AuthWork, Settled};
+use crate::bindings::{BindId, Bindings, Scope};
+use crate::channel::Channel;
 use crate::client_error::ClientError;
 use crate::connect_error::ConnectError;
 use crate::driver::Driver;
@@ -77,6 +82,11 @@ pub struct Options {
     pub auth_timeout: Duration,
     /// How long the TCP connect may take, and again the TLS handshake (10 s).
     pub connect_timeout: Duration,
+    /// Every setting of the core client (timeouts, backoff, attempt limit, client event
+    /// rate, path prefix, client name...), pusher-js's defaults to start; see
+    /// [`Options::tune`]. Its key, host and TLS come from the fields above, and its largest
+    /// message is capped by the receive buffer.
+    pub client: Config<'static>,
 }
 
 impl Options {
@@ -101,14 +111,36 @@ impl Options {
             seed,
             auth_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
+            // Bounded by the receive buffer in `Pusher::new`.
+            client: Config {
+                max_message: usize::MAX,
+                ..Config::new("", "")
+            },
         }
+    }
+
+    /// Sets any core client setting, builder style.
+    ///
+    /// ```
+    /// use pusher_std::pusher::Options;
+    /// use pusher_std::pusher_core::client::Duration;
+    ///
+    /// let options = Options::cluster("app-key", "eu").tune(|c| {
+    ///     c.activity_timeout = Duration::from_secs(30);
+    ///     c.max_attempts = Some(5);
+    ///     c.client_events_per_sec = 5;
+    /// });
+    /// assert_eq!(options.client.max_attempts, Some(5));
+    /// ```
+    pub fn tune(mut self, f: impl FnOnce(&mut Config<'static>)) -> Self {
+        f(&mut self.client);
+        self
     }
 }
 
 /// An event as handlers see it (also the core's view of a channel event).
 pub use pusher_core::client::EventData;
 
-type Handler<'a> = Box<dyn FnMut(&EventData<'_>) + 'a>;
 type StateHandler<'a> = Box<dyn FnMut(State, State) + 'a>;
 type ErrorHandler<'a> = Box<dyn FnMut(&ClientError) + 'a>;
 
@@ -117,7 +149,7 @@ pub struct Pusher<'a> {
     driver: Driver<'a, NetConnector, CHANNELS, NAME>,
     authorizer: Option<Arc<dyn Authorizer>>,
     auth: AuthWork<NAME>,
-    handlers: Vec<(Option<String>, Option<String>, Handler<'a>)>,
+    bindings: Bindings<'a>,
     state_handlers: Vec<StateHandler<'a>>,
     error_handlers: Vec<ErrorHandler<'a>>,
     host_header: String,
@@ -141,9 +173,13 @@ impl<'a> Pusher<'a> {
         } = buffers;
         key.clone_from(&options.key);
         host.clone_from(&host_header);
-        let mut config = Config::new(key, host);
+        let mut config = Config {
+            app_key: key,
+            host,
+            ..options.client
+        };
         config.use_tls = options.tls;
-        config.max_message = rx.len().saturating_sub(16);
+        config.max_message = config.max_message.min(rx.len().saturating_sub(16));
         let buffers = client::Buffers { rx, tx, presence };
         let client = Client::new(config, buffers, options.seed);
         let connector = NetConnector {
@@ -157,7 +193,7 @@ impl<'a> Pusher<'a> {
             driver: Driver::new(client, connector),
             authorizer: None,
             auth: AuthWork::new(options.auth_timeout),
-            handlers: Vec::new(),
+            bindings: Bindings::default(),
             state_handlers: Vec::new(),
             error_handlers: Vec::new(),
             host_header,
@@ -204,29 +240,96 @@ impl<'a> Pusher<'a> {
     /// on a channel) and [`Pusher::bind_global`] (every event). Handlers see channel events and
     /// the protocol events pusher-js apps bind to (`pusher:subscription_succeeded`,
     /// `pusher:member_added`, ...; see `pusher_core::client::Event::bindable`).
-    pub fn bind(&mut self, channel: &str, event: &str, f: impl FnMut(&EventData<'_>) + 'a) {
-        self.handlers.push((
-            Some(channel.to_owned()),
-            Some(event.to_owned()),
-            Box::new(f),
-        ));
+    pub fn bind(
+        &mut self,
+        channel: &str,
+        event: &str,
+        f: impl FnMut(&EventData<'_>) + 'a,
+    ) -> BindId {
+        self.bindings
+            .bind(Scope::Channel(Some(channel.to_owned())), Some(event), f)
     }
 
     /// Calls `f` for `event` on any channel (pusher-js `pusher.bind(event, f)`).
-    pub fn bind_event(&mut self, event: &str, f: impl FnMut(&EventData<'_>) + 'a) {
-        self.handlers
-            .push((None, Some(event.to_owned()), Box::new(f)));
+    pub fn bind_event(&mut self, event: &str, f: impl FnMut(&EventData<'_>) + 'a) -> BindId {
+        self.bindings.bind(Scope::Channel(None), Some(event), f)
     }
 
     /// Calls `f` for every event on `channel` (pusher-js `channel.bind_global(f)`).
-    pub fn bind_channel(&mut self, channel: &str, f: impl FnMut(&EventData<'_>) + 'a) {
-        self.handlers
-            .push((Some(channel.to_owned()), None, Box::new(f)));
+    pub fn bind_channel(&mut self, channel: &str, f: impl FnMut(&EventData<'_>) + 'a) -> BindId {
+        self.bindings
+            .bind(Scope::Channel(Some(channel.to_owned())), None, f)
     }
 
     /// Calls `f` for every event (pusher-js `pusher.bind_global(f)`).
-    pub fn bind_global(&mut self, f: impl FnMut(&EventData<'_>) + 'a) {
-        self.handlers.push((None, None, Box::new(f)));
+    pub fn bind_global(&mut self, f: impl FnMut(&EventData<'_>) + 'a) -> BindId {
+        self.bindings.bind(Scope::Channel(None), None, f)
+    }
+
+    /// Calls `f` for `event` sent to the signed-in user (pusher-js `pusher.user.bind(event,
+    /// f)`: the REST `send_to_user` events, on the `#server-to-user-` channel).
+    pub fn bind_user(&mut self, event: &str, f: impl FnMut(&EventData<'_>) + 'a) -> BindId {
+        self.bindings.bind(Scope::User, Some(event), f)
+    }
+
+    /// Calls `f` when users of the signed-in user's watchlist come `online` or go `offline`
+    /// (pusher-js `pusher.user.watchlist.bind(status, f)`); `e.event` is the status and
+    /// `e.data` the user ids, a JSON array.
+    pub fn bind_watchlist(&mut self, status: &str, f: impl FnMut(&EventData<'_>) + 'a) -> BindId {
+        self.bindings.bind(Scope::Watchlist, Some(status), f)
+    }
+
+    /// Removes one handler by the id its `bind*` call returned; whether it was bound.
+    pub fn unbind(&mut self, id: BindId) -> bool {
+        self.bindings.unbind(id)
+    }
+
+    /// Removes the handlers [`Pusher::bind_event`] bound to `event` (pusher-js
+    /// `pusher.unbind(event)`); returns how many.
+    pub fn unbind_event(&mut self, event: &str) -> usize {
+        self.bindings
+            .unbind_matching(&Scope::Channel(None), Some(event))
+    }
+
+    /// Removes the handlers [`Pusher::bind_global`] bound (pusher-js `unbind_global()`).
+    pub fn unbind_global(&mut self) -> usize {
+        self.bindings.unbind_matching(&Scope::Channel(None), None)
+    }
+
+    pub(crate) fn unbind_channel(&mut self, channel: &str, event: Option<&str>) -> usize {
+        self.bindings
+            .unbind_matching(&Scope::Channel(Some(channel.to_owned())), event)
+    }
+
+    pub(crate) fn unbind_channel_all(&mut self, channel: &str) -> usize {
+        self.bindings
+            .unbind_scope(&Scope::Channel(Some(channel.to_owned())))
+    }
+
+    /// Removes every event handler (pusher-js `unbind_all()`); state and error callbacks
+    /// stay.
+    pub fn unbind_all(&mut self) {
+        self.bindings.clear();
+    }
+
+    /// A subscribed channel as pusher-js hands it out (`pusher.channel(name)`): its state,
+    /// members, client events and handlers. `None` when it is not subscribed (or being
+    /// unsubscribed).
+    pub fn channel(&mut self, name: &str) -> Option<Channel<'_, 'a>> {
+        self.driver.client().channel_state(name)?;
+        Some(Channel {
+            pusher: self,
+            name: name.to_owned(),
+        })
+    }
+
+    /// Every subscription and its state (pusher-js `allChannels()`).
+    pub fn all_channels(&mut self) -> Vec<(String, ChannelState)> {
+        self.driver
+            .client()
+            .channels()
+            .map(|(n, s)| (n.to_owned(), s))
+            .collect()
     }
 
     /// Calls `f(previous, current)` on every state change.
@@ -347,8 +450,52 @@ impl<'a> Pusher<'a> {
             let Some(ev) = self.driver.client().poll_event() else {
                 return;
             };
-            if let Some(e) = ev.bindable() {
-                call(&mut self.handlers, &e);
+            // Events pusher-js hands its handlers with data the core's event does not carry
+            // as text: built here, after the event is done with (members need the client).
+            let mut synthesized = None;
+            match ev {
+                Event::Subscribed { channel }
+                    if matches!(
+                        ChannelKind::of(channel),
+                        ChannelKind::Presence | ChannelKind::PresenceCache
+                    ) =>
+                {
+                    synthesized = Some(Synth::Members(channel.to_owned()));
+                }
+                Event::SubscriptionError { channel, status } => {
+                    let data = match status {
+                        Some(s) => format!(r#"{{"type":"AuthError","status":{s}}}"#),
+                        None => r#"{"type":"AuthError","status":null}"#.to_owned(),
+                    };
+                    synthesized = Some(Synth::Event(
+                        "pusher:subscription_error",
+                        channel.to_owned(),
+                        data,
+                    ));
+                }
+                Event::SubscriptionCount { channel, count } => {
+                    synthesized = Some(Synth::Event(
+                        "pusher:subscription_count",
+                        channel.to_owned(),
+                        format!(r#"{{"subscription_count":{count}}}"#),
+                    ));
+                }
+                Event::Watchlist { events } => {
+                    for entry in ServerMessage::watchlist_entries(events) {
+                        match entry {
+                            Ok(w) => {
+                                let status = w.name.as_str().unwrap_or("");
+                                self.bindings.watchlist(status, w.user_ids.raw());
+                            }
+                            Err(e) => log::warn!("watchlist entry skipped: {e}"),
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(e) = ev.bindable() {
+                        self.bindings.channel_event(&e);
+                    }
+                }
             }
             let owed = match ev {
                 Event::StateChanged { previous, current } => {
@@ -402,6 +549,26 @@ impl<'a> Pusher<'a> {
             };
             if let Some(request) = owed {
                 self.ask(request);
+            }
+            match synthesized {
+                Some(Synth::Members(channel)) => {
+                    let data = members_json(self.driver.client(), &channel);
+                    self.bindings.channel_event(&EventData {
+                        event: "pusher:subscription_succeeded",
+                        channel: Some(&channel),
+                        data: Some(&data),
+                        user_id: None,
+                    });
+                }
+                Some(Synth::Event(event, channel, data)) => {
+                    self.bindings.channel_event(&EventData {
+                        event,
+                        channel: Some(&channel),
+                        data: Some(&data),
+                        user_id: None,
+                    });
+                }
+                None => {}
             }
         }
     }
@@ -483,15 +650,41 @@ impl<'a> Pusher<'a> {
     }
 }
 
-/// Calls the handlers bound to this event's channel and name.
-fn call(handlers: &mut [(Option<String>, Option<String>, Handler<'_>)], e: &EventData<'_>) {
-    for (c, name, h) in handlers {
-        let channel_ok = c.as_deref().is_none_or(|c| Some(c) == e.channel);
-        let event_ok = name.as_deref().is_none_or(|n| n == e.event);
-        if channel_ok && event_ok {
-            h(e);
+/// An event for handlers built after the core's event is released.
+enum Synth {
+    /// `pusher:subscription_succeeded` on a presence channel, with its members.
+    Members(String),
+    /// Any other: event name, channel, data.
+    Event(&'static str, String, String),
+}
+
+/// A presence channel's members as pusher-js passes them with `subscription_succeeded`:
+/// `{"count":N,"me":{"id":..,"info":..},"members":{"id":info,...}}` (`info` as each member
+/// sent it).
+fn members_json(client: &Client<'_, CHANNELS, NAME>, channel: &str) -> String {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let info = |i: &str| if i.is_empty() { "null" } else { i }.to_owned();
+    let mut members = String::new();
+    for (id, user_info) in client.members(channel) {
+        if !members.is_empty() {
+            members.push(',');
         }
+        members.push_str(&quote(id));
+        members.push(':');
+        members.push_str(&info(user_info));
     }
+    let me = match client.me(channel) {
+        Some(id) => format!(
+            r#"{{"id":{},"info":{}}}"#,
+            quote(id),
+            info(client.member(channel, id).unwrap_or(""))
+        ),
+        None => "null".to_owned(),
+    };
+    format!(
+        r#"{{"count":{},"me":{me},"members":{{{members}}}}}"#,
+        client.member_count(channel)
+    )
 }
 
 /// A JSON-escaped server message as text (escapes resolved where they can be).

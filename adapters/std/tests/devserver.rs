@@ -59,3 +59,16 @@ fn background_client_across_threads() {
         scenarios::background_client_across_threads(&Dev::start(compat));
     }
 }
+
+#[test]
+fn pusher_js_parity() {
+    for compat in COMPATS {
+        let mut config = pusher_dev_server::Config::default().compat(compat);
+        config.subscription_count = true;
+        let extras = scenarios::Extras {
+            subscription_count: true,
+            watchlist: compat != pusher_dev_server::Compat::Reverb,
+        };
+        scenarios::pusher_js_parity(&Dev::start_with(config), extras);
+    }
+}

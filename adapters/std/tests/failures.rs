@@ -170,3 +170,20 @@ fn a_tls_server_that_never_answers_times_out_at_the_connect_timeout() {
     );
     hold.join().unwrap();
 }
+
+#[test]
+fn core_settings_from_options_reach_the_client_an_attempt_limit_gives_up() {
+    let port = free_port();
+    let options = Options::host(KEY, "127.0.0.1", port, port, false).tune(|c| {
+        c.max_attempts = Some(2);
+        c.backoff_base = pusher_core::client::Duration::from_millis(50);
+        c.backoff_cap = pusher_core::client::Duration::from_millis(50);
+    });
+    let (e, took, all) = first_error(options, |_| {}, |e| *e == ClientError::GaveUp);
+    within_2s(took, &e);
+    let attempts = all
+        .iter()
+        .filter(|e| matches!(e, ClientError::Connect { .. }))
+        .count();
+    assert_eq!(attempts, 2, "{all:?}");
+}

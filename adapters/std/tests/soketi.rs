@@ -25,6 +25,16 @@ fn background_client_across_threads() {
 }
 
 #[test]
+fn pusher_js_parity() {
+    // soketi 1.6 sends neither subscription counts nor watchlist events.
+    let extras = scenarios::Extras {
+        subscription_count: false,
+        watchlist: false,
+    };
+    scenarios::pusher_js_parity(&Soketi::start_with_user_auth(), extras);
+}
+
+#[test]
 fn official_libraries_trigger() {
     scenarios::official_libraries_trigger(&Soketi::start());
 }

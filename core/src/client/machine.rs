@@ -182,6 +182,18 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         self.inner.channels.get(i).map(|s| s.state)
     }
 
+    /// The app's subscriptions and their states, in table order (pusher-js `allChannels()`):
+    /// the client's own `#server-to-user-` channel and channels being unsubscribed are left
+    /// out.
+    pub fn channels(&self) -> impl Iterator<Item = (&str, ChannelState)> + '_ {
+        self.inner
+            .channels
+            .slots
+            .iter()
+            .filter(|s| s.used && !s.internal && s.due != super::channels::Due::Unsubscribe)
+            .map(|s| (s.name(), s.state))
+    }
+
     /// Size of the client state in bytes, buffers excluded.
     pub const STATE_SIZE: usize = core::mem::size_of::<Self>();
 }

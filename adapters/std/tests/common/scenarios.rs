@@ -856,3 +856,228 @@ fn wait_until(mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Signs like [`LocalSigner`], but the auth endpoint refuses `private-refused` with 403.
+struct RefusingOne(LocalSigner);
+
+impl pusher_std::auth::Authorizer for RefusingOne {
+    fn authorize(
+        &self,
+        socket_id: pusher_core::name::SocketId<'_>,
+        channel: pusher_core::name::ChannelName<'_>,
+    ) -> Result<pusher_std::auth::ChannelAuth, pusher_std::auth::AuthFailure> {
+        if channel.as_str() == "private-refused" {
+            return Err(pusher_std::auth::AuthFailure {
+                status: Some(403),
+                message: "not for you".into(),
+            });
+        }
+        self.0.authorize(socket_id, channel)
+    }
+
+    fn authenticate_user(
+        &self,
+        socket_id: pusher_core::name::SocketId<'_>,
+    ) -> Result<pusher_std::auth::UserAuth, pusher_std::auth::AuthFailure> {
+        self.0.authenticate_user(socket_id)
+    }
+}
+
+/// What the server offers beyond the common protocol.
+pub struct Extras {
+    /// `pusher_internal:subscription_count` (an app setting on Pusher).
+    pub subscription_count: bool,
+    /// Watchlist events after sign-in.
+    pub watchlist: bool,
+}
+
+/// pusher-js parity of pusher-std: handlers bound per channel, event, globally, to the
+/// user and the watchlist, removed by id, by name and all at once; the channel handle
+/// (state, members, me, trigger, bind); `all_channels`; the synthesized
+/// `pusher:subscription_succeeded` with presence members, `pusher:subscription_error` with
+/// the status, `pusher:subscription_count` and `pusher:cache_miss`.
+pub fn pusher_js_parity(server: &dyn Server, extras: Extras) {
+    use pusher_core::client::ChannelState;
+    use pusher_std::pusher::EventData;
+
+    let rest = server.rest();
+    let mut buffers = Buffers::default();
+    let mut p = Pusher::new(&server.options(), &mut buffers).unwrap();
+    let mut signer = LocalSigner::new(KEY, SECRET)
+        .member("alice", &serde_json::json!({"name": "Alice"}))
+        .unwrap();
+    signer.user_data = Some(r#"{"id":"alice","watchlist":["bob"]}"#.into());
+    p.set_authorizer(RefusingOne(signer));
+    let log: Log = Arc::default();
+    let tap = |tag: &'static str| {
+        let log = log.clone();
+        move |e: &EventData<'_>| {
+            log.lock().unwrap().push(format!(
+                "{tag} {} {} {}",
+                e.event,
+                e.channel.unwrap_or("-"),
+                e.data.unwrap_or("-")
+            ))
+        }
+    };
+    let errors = log.clone();
+    p.on_error(move |e| errors.lock().unwrap().push(format!("failure {e}")));
+    let global = p.bind_global(tap("global"));
+    p.bind_event("pusher:subscription_error", tap("error"));
+    p.bind_event("pusher:cache_miss", tap("miss"));
+    p.bind_event("pusher:subscription_count", tap("count"));
+    p.bind(
+        "presence-room",
+        "pusher:subscription_succeeded",
+        tap("joined"),
+    );
+    p.bind_user("notice", tap("user"));
+    p.bind_watchlist("online", tap("online"));
+    p.bind_watchlist("offline", tap("offline"));
+    for c in [
+        "public-p",
+        "presence-room",
+        "cache-empty",
+        "private-refused",
+    ] {
+        p.subscribe(c).unwrap();
+    }
+    p.signin();
+    p.connect();
+    let seen = |needle: &str| log.lock().unwrap().iter().any(|l| l.starts_with(needle));
+    let ok = p.run_until(
+        |p| {
+            p.all_channels()
+                .iter()
+                .filter(|(_, s)| *s == ChannelState::Subscribed)
+                .count()
+                == 3
+                && seen("error pusher:subscription_error private-refused")
+                && seen("miss pusher:cache_miss cache-empty")
+        },
+        WAIT,
+    );
+    assert!(ok, "{:#?} {:?}", log.lock().unwrap(), p.all_channels());
+    let mut all = p.all_channels();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        all,
+        [
+            ("cache-empty".to_owned(), ChannelState::Subscribed),
+            ("presence-room".to_owned(), ChannelState::Subscribed),
+            ("private-refused".to_owned(), ChannelState::Failed),
+            ("public-p".to_owned(), ChannelState::Subscribed),
+        ]
+    );
+    let lines = log.lock().unwrap().clone();
+    assert!(
+        lines.contains(
+            &r#"error pusher:subscription_error private-refused {"type":"AuthError","status":403}"#
+                .to_owned()
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&r#"joined pusher:subscription_succeeded presence-room {"count":1,"me":{"id":"alice","info":{"name":"Alice"}},"members":{"alice":{"name":"Alice"}}}"#.to_owned()),
+        "{lines:#?}"
+    );
+
+    // The channel handle.
+    let mut room = p.channel("presence-room").unwrap();
+    assert_eq!(room.name(), "presence-room");
+    assert!(room.subscribed());
+    assert_eq!(room.me().as_deref(), Some("alice"));
+    assert_eq!(
+        room.members(),
+        [("alice".to_owned(), r#"{"name":"Alice"}"#.to_owned())]
+    );
+    let from_bob = room.bind("client-hi", tap("room"));
+    assert!(p.channel("not-subscribed").is_none());
+
+    // Bob joins the room and public-p, signs in (alice watches him) and says hi.
+    let bob = ClientThread::spawn(
+        server.options(),
+        &["presence-room", "public-p"],
+        Some("bob"),
+    );
+    bob.wait_for("pusher:subscription_succeeded presence-room", WAIT);
+    bob.send(Cmd::Signin);
+    bob.send(Cmd::Trigger(
+        "presence-room".into(),
+        "client-hi".into(),
+        r#"{"from":"bob"}"#.into(),
+    ));
+    let ok = p.run_until(
+        |p| {
+            seen(r#"room client-hi presence-room {"from":"bob"}"#)
+                && p.channel("presence-room").unwrap().member_count() == 2
+                && (!extras.watchlist || seen(r#"online online - ["bob"]"#))
+                && (!extras.subscription_count
+                    || seen(r#"count pusher:subscription_count public-p {"subscription_count":2}"#))
+        },
+        WAIT,
+    );
+    assert!(ok, "{:#?}", log.lock().unwrap());
+    // Alice answers through the handle; bob receives it.
+    p.channel("presence-room")
+        .unwrap()
+        .trigger("client-hello", r#"{"from":"alice"}"#)
+        .unwrap();
+    p.run_for(Duration::from_millis(200));
+    bob.wait_for(r#"client-hello presence-room {"from":"alice"}"#, WAIT);
+
+    // Server-to-user events reach the user's handlers (where the server signs users in).
+    if server.signs_in() {
+        let ok = p.run_until(|_| seen("global pusher:signin_success"), WAIT);
+        assert!(ok, "{:#?}", log.lock().unwrap());
+        rest.send_to_user("alice", "notice", r#"{"n":1}"#).unwrap();
+        assert!(
+            p.run_until(
+                |_| seen(r#"user notice #server-to-user-alice {"n":1}"#),
+                WAIT
+            ),
+            "{:#?}",
+            log.lock().unwrap()
+        );
+    }
+
+    // Unbinding: by id, by event name, a channel's, and everything.
+    assert!(p.unbind(global));
+    assert!(!p.unbind(global));
+    assert!(p.unbind(from_bob));
+    assert_eq!(p.unbind_event("pusher:cache_miss"), 1);
+    assert_eq!(
+        p.channel("presence-room")
+            .unwrap()
+            .unbind("pusher:subscription_succeeded"),
+        1
+    );
+    log.lock().unwrap().clear();
+    rest.trigger(&["public-p"], "after", "{}").unwrap();
+    bob.send(Cmd::Trigger(
+        "presence-room".into(),
+        "client-hi".into(),
+        r#"{"again":1}"#.into(),
+    ));
+    p.run_for(Duration::from_millis(500));
+    let lines = log.lock().unwrap().clone();
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.starts_with("global") || l.starts_with("room")),
+        "unbound handlers were called: {lines:#?}"
+    );
+    p.unbind_all();
+    if server.signs_in() {
+        rest.send_to_user("alice", "notice", "{}").unwrap();
+    }
+    bob.stop();
+    p.run_for(Duration::from_millis(500));
+    let lines = log.lock().unwrap().clone();
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.starts_with("user") || l.starts_with("offline")),
+        "{lines:#?}"
+    );
+}

@@ -50,3 +50,32 @@ fn signin_and_server_to_user_channel() {
         Err(SigninError::BadUserData)
     );
 }
+
+#[test]
+fn channels_lists_the_apps_subscriptions_without_the_internal_one() {
+    let mut r = Rig::new();
+    r.c.subscribe("public-a").unwrap();
+    r.c.subscribe("private-b").unwrap();
+    r.c.signin();
+    r.connected("5.5");
+    let creds = Credentials::new("app-key", "app-secret");
+    r.c.signin_locally(&creds, r#"{"id":"42"}"#).unwrap();
+    r.pump();
+    r.s.text(
+        r#"{"event":"pusher:signin_success","data":"{\"user_data\":\"{\\\"id\\\":\\\"42\\\"}\"}"}"#,
+    );
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"public-a"}"#);
+    r.pump();
+    r.take();
+    let all: std::vec::Vec<_> = r.c.channels().collect();
+    assert_eq!(
+        all,
+        [
+            ("public-a", ChannelState::Subscribed),
+            ("private-b", ChannelState::AwaitingAuth)
+        ]
+    );
+    r.c.unsubscribe("public-a").unwrap();
+    let all: std::vec::Vec<_> = r.c.channels().map(|(n, _)| n).collect();
+    assert_eq!(all, ["private-b"]);
+}
