@@ -18,6 +18,12 @@ fn pusher() -> Command {
         "PUSHER_SECRET",
         "PUSHER_APP_ID",
         "PUSHER_CLUSTER",
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
     ] {
         c.env_remove(var);
     }
@@ -159,6 +165,25 @@ fn listen_trigger_and_doctor_against_the_dev_server() {
 #[test]
 fn listen_trigger_and_doctor_against_soketi() {
     listen_trigger_and_doctor(&common::Soketi::start());
+}
+
+#[test]
+fn trigger_goes_through_the_proxy_the_environment_names() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let proxy = common::proxy::ConnectProxy::start();
+    let url = format!(
+        "http://{KEY}:{SECRET}@127.0.0.1:{}/apps/{APP_ID}",
+        server.port()
+    );
+    let via = format!("http://user:pa%40ss@127.0.0.1:{}", proxy.port);
+    stdout(
+        pusher()
+            .env("PUSHER_URL", &url)
+            .env("HTTP_PROXY", &via)
+            .args(["trigger", "cli-proxy", "e", "{}"]),
+    );
+    let tunnels = proxy.tunnels.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(tunnels, 1, "the trigger went around the proxy");
 }
 
 #[test]

@@ -32,6 +32,9 @@ pub async fn accept(listener: TcpListener, shared: Arc<Shared>) {
             }
         };
         let _ = stream.set_nodelay(true);
+        shared
+            .accepted
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let shared = shared.clone();
         tokio::spawn(async move {
             let svc = {

@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     cfg: Arc<config::Config>,
     hub: Mutex<hub::Hub>,
     observer: Option<Observer>,
+    /// TCP connections accepted since the start (HTTP and WebSocket alike).
+    accepted: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -58,6 +60,7 @@ impl Shared {
             hub: Mutex::new(hub::Hub::new(cfg.clone(), observer.clone(), hooks)),
             cfg,
             observer,
+            accepted: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -201,6 +204,14 @@ impl DevServer {
     /// The config it runs with.
     pub fn config(&self) -> &Config {
         &self.shared.cfg
+    }
+
+    /// How many TCP connections it has accepted since it started, HTTP and WebSocket alike
+    /// (to see whether a client reuses its connections).
+    pub fn accepted_connections(&self) -> usize {
+        self.shared
+            .accepted
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many WebSocket connections are open now.

@@ -1,15 +1,13 @@
 //! Answers to the client's auth requests: an HTTP endpoint, a callback, or a local signer.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use pusher_core::auth::Credentials;
 use pusher_core::signer;
 use pusher_core::wire::json::Value;
 use pusher_core::{ChannelName, SocketId};
-use rustls::ClientConfig;
 
-use crate::http::{self, Endpoint, form_encode};
+use crate::http::{self, Endpoint, ProxyConfig, form_encode};
 
 /// The signed answer for a channel subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,27 +248,40 @@ pub struct HttpAuthorizer {
     endpoint: Endpoint,
     path: String,
     user_endpoint: Option<(Endpoint, String)>,
-    tls: Arc<ClientConfig>,
+    agent: ureq::Agent,
     /// Extra form parameters.
     pub params: Vec<(String, String)>,
     /// Extra headers (e.g. `Authorization`).
     pub headers: Vec<(String, String)>,
-    /// Request timeout.
-    pub timeout: Duration,
 }
 
 impl HttpAuthorizer {
-    /// An authorizer for `url` (the channel endpoint, e.g. `http://localhost:3000/pusher/auth`).
+    /// An authorizer for `url` (the channel endpoint, e.g. `http://localhost:3000/pusher/auth`),
+    /// with a 10 s timeout and the proxy from the environment.
     pub fn new(url: &str) -> Result<Self, String> {
+        Self::with_settings(url, Duration::from_secs(10), &ProxyConfig::FromEnv)
+    }
+
+    /// An authorizer for `url` whose requests take at most `timeout`, through `proxy`.
+    pub fn with_settings(
+        url: &str,
+        timeout: Duration,
+        proxy: &ProxyConfig,
+    ) -> Result<Self, String> {
         let (endpoint, path) = parse_url(url)?;
+        let agent = crate::http::agent(&crate::http::AgentConfig {
+            timeout,
+            connect_timeout: timeout,
+            proxy,
+            ca_pem: None,
+        })?;
         Ok(HttpAuthorizer {
             endpoint,
             path,
             user_endpoint: None,
-            tls: crate::net::tls_config(None).map_err(|e| e.to_string())?,
+            agent,
             params: Vec::new(),
             headers: Vec::new(),
-            timeout: Duration::from_secs(10),
         })
     }
 
@@ -299,24 +310,13 @@ impl HttpAuthorizer {
         let mut headers: Vec<(&str, &str)> =
             vec![("Content-Type", "application/x-www-form-urlencoded")];
         headers.extend(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let resp = http::request(
-            ep,
-            &self.tls,
-            None,
-            self.timeout,
-            "POST",
-            path,
-            &headers,
-            body.as_bytes(),
-        )
-        .map_err(|e| failure(None, e.to_string()))?;
+        let url = format!("{}{path}", ep.base_url());
+        let resp = http::send(&self.agent, "POST", &url, &headers, Some(body.as_bytes()))
+            .map_err(|e| failure(None, format!("{url}: {e}")))?;
         if resp.status != 200 {
-            return Err(failure(
-                Some(resp.status),
-                String::from_utf8_lossy(&resp.body).into_owned(),
-            ));
+            return Err(failure(Some(resp.status), resp.body));
         }
-        String::from_utf8(resp.body).map_err(|_| failure(Some(200), "response is not UTF-8"))
+        Ok(resp.body)
     }
 }
 

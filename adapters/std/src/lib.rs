@@ -9,6 +9,7 @@
 //! * [`pusher`]: a friendly client in the spirit of pusher-js: subscribe, bind, callbacks.
 //! * [`background`]: the same client owning its buffers on a thread of its own, with a
 //!   cloneable `Send + Sync` handle and its events on a receiver; dropping it closes.
+//! * [`http`]: the HTTP client settings shared by REST and auth endpoints (ureq; proxies).
 //! * [`rest`]: the server library: trigger, batch, channel queries, users, auth, webhooks.
 #![forbid(unsafe_code)]
 
@@ -20,7 +21,7 @@ pub mod channel;
 pub mod client_error;
 pub mod connect_error;
 pub mod driver;
-mod http;
+pub mod http;
 pub mod net;
 pub mod pusher;
 pub mod rest;

@@ -7,26 +7,33 @@
 //! (401), HTTP (any other non-2xx status, with the body) and transport.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pusher_core::auth::Credentials;
+use pusher_core::name::NameError;
+use pusher_core::rest::RestError;
 use pusher_core::rest::{self as signing, BatchEvent, Request};
+use pusher_core::webhook::WebhookError;
 use pusher_core::webhook::{self, Webhook};
 use pusher_core::{ChannelName, EventName, SocketId, UserId};
-use rustls::ClientConfig;
 
 use crate::auth::parse_url;
-use crate::http::{self, Endpoint, Proxy};
+use crate::http::{self, AgentConfig, Endpoint, ProxyConfig};
 
 /// A REST error.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// Bad configuration (URL, credentials).
+    /// Bad configuration (URL, credentials, proxy, CA certificates).
     Config(String),
-    /// The request breaks a rule (names, limits) and was not sent.
-    Invalid(String),
+    /// The request breaks a rule (names, limits) and was not sent: which argument, and the
+    /// core's typed reason.
+    Invalid {
+        /// `channels`, `event`, `socket_id`, `user_id`, `data`, `batch`, `channel`...
+        argument: &'static str,
+        /// Why.
+        reason: Invalid,
+    },
     /// The server refused the credentials or signature (HTTP 401).
     Auth {
         /// Response body.
@@ -39,29 +46,82 @@ pub enum Error {
         /// Response body.
         body: String,
     },
-    /// The connection failed or timed out.
-    Transport(std::io::Error),
+    /// The connection failed or timed out (DNS, refused, TLS, proxy, timeout: the HTTP
+    /// client's typed error).
+    Transport(Box<ureq::Error>),
     /// A 2xx answer whose body is not what the API documents.
     Response(String),
+    /// A webhook was refused: wrong key, bad signature, malformed body. (Not a 401 from
+    /// the API: the request came to us.)
+    Webhook(WebhookError),
+}
+
+/// Why a request was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Invalid {
+    /// A channel, event, socket or user name is not valid.
+    Name(NameError),
+    /// The request breaks a REST rule (channel count, batch size, data size, ...).
+    Rule(RestError),
+    /// Anything else, said in words.
+    Other(String),
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invalid::Name(e) => e.fmt(f),
+            Invalid::Rule(e) => e.fmt(f),
+            Invalid::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<NameError> for Invalid {
+    fn from(e: NameError) -> Invalid {
+        Invalid::Name(e)
+    }
+}
+
+impl From<RestError> for Invalid {
+    fn from(e: RestError) -> Invalid {
+        Invalid::Rule(e)
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Config(m) => write!(f, "configuration: {m}"),
-            Error::Invalid(m) => write!(f, "invalid request: {m}"),
+            Error::Invalid { argument, reason } => {
+                write!(f, "invalid request: {argument}: {reason}")
+            }
             Error::Auth { body } => write!(f, "authentication failed (401): {body}"),
             Error::Http { status, body } => write!(f, "HTTP {status}: {body}"),
             Error::Transport(e) => write!(f, "transport: {e}"),
             Error::Response(m) => write!(f, "unexpected answer: {m}"),
+            Error::Webhook(e) => write!(f, "webhook refused: {e}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
 
-fn invalid(e: impl fmt::Display) -> Error {
-    Error::Invalid(e.to_string())
+/// An `Invalid` error for `argument`.
+fn invalid<E: Into<Invalid>>(argument: &'static str) -> impl FnOnce(E) -> Error {
+    move |e| Error::Invalid {
+        argument,
+        reason: e.into(),
+    }
+}
+
+/// An `Invalid` error in words.
+pub(crate) fn invalid_because(argument: &'static str, why: impl Into<String>) -> Error {
+    Error::Invalid {
+        argument,
+        reason: Invalid::Other(why.into()),
+    }
 }
 
 /// Where and as whom to talk to the REST API.
@@ -75,12 +135,17 @@ pub struct Config {
     pub secret: String,
     /// API host, port and scheme.
     pub endpoint: Endpoint,
-    /// Per-request timeout.
+    /// Longest a request may take, from connecting to the last byte of the answer (10 s).
     pub timeout: Duration,
-    /// Optional HTTP proxy.
-    pub proxy: Option<Proxy>,
-    /// Extra CA certificates (PEM) for https.
+    /// Longest the TCP (and TLS) connect may take (5 s).
+    pub connect_timeout: Duration,
+    /// The proxy: from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` by default.
+    pub proxy: ProxyConfig,
+    /// CA certificates (PEM) to trust for https instead of the Mozilla roots (a private
+    /// server).
     pub ca_pem: Option<Vec<u8>>,
+    /// More `(key, secret)` pairs whose webhooks [`Rest::webhook`] accepts (key rotation).
+    pub webhook_keys: Vec<(String, String)>,
 }
 
 impl Config {
@@ -96,8 +161,10 @@ impl Config {
                 port: 443,
             },
             timeout: Duration::from_secs(10),
-            proxy: None,
+            connect_timeout: Duration::from_secs(5),
+            proxy: ProxyConfig::FromEnv,
             ca_pem: None,
+            webhook_keys: Vec::new(),
         }
     }
 
@@ -159,6 +226,8 @@ pub struct BatchItem {
     pub data: String,
     /// Socket to exclude.
     pub socket_id: Option<String>,
+    /// Channel attributes to return for this event (`user_count`, `subscription_count`).
+    pub info: Option<String>,
 }
 
 /// An event of a verified webhook, owned.
@@ -176,12 +245,25 @@ pub struct WebhookEvent {
     pub socket_id: Option<String>,
     /// User id.
     pub user_id: Option<String>,
+    /// Subscribers (`subscription_count`).
+    pub subscription_count: Option<u64>,
 }
 
-/// A REST client. Independent instances share nothing.
+/// A REST client. Its connections are kept alive and reused between calls (clone it to
+/// share them across threads); independent instances share nothing.
+#[derive(Clone)]
 pub struct Rest {
     config: Config,
-    tls: Arc<ClientConfig>,
+    agent: ureq::Agent,
+}
+
+impl fmt::Debug for Rest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rest")
+            .field("app_id", &self.config.app_id)
+            .field("endpoint", &self.config.endpoint)
+            .finish_non_exhaustive()
+    }
 }
 
 fn now_secs() -> u64 {
@@ -199,9 +281,14 @@ fn unescaped(raw: Option<pusher_core::wire::json::RawStr<'_>>) -> Option<String>
 impl Rest {
     /// A client for `config`.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let tls = crate::net::tls_config(config.ca_pem.as_deref())
-            .map_err(|e| Error::Config(e.to_string()))?;
-        Ok(Rest { config, tls })
+        let agent = http::agent(&AgentConfig {
+            timeout: config.timeout,
+            connect_timeout: config.connect_timeout,
+            proxy: &config.proxy,
+            ca_pem: config.ca_pem.as_deref(),
+        })
+        .map_err(Error::Config)?;
+        Ok(Rest { config, agent })
     }
 
     /// The configuration.
@@ -236,7 +323,8 @@ impl Rest {
                 .map(|(k, v)| (k.len() + v.len()) * 3 + 2)
                 .sum::<usize>()
         ];
-        let q = signing::write_query(&mut out, &self.credentials(), &req).map_err(invalid)?;
+        let q = signing::write_query(&mut out, &self.credentials(), &req)
+            .map_err(invalid("request"))?;
         Ok(q.to_owned())
     }
 
@@ -257,18 +345,10 @@ impl Rest {
         if body.is_some() {
             headers.push(("Content-Type", "application/json"));
         }
-        let resp = http::request(
-            &self.config.endpoint,
-            &self.tls,
-            self.config.proxy.as_ref(),
-            self.config.timeout,
-            method,
-            &format!("{path}?{query}"),
-            &headers,
-            body.unwrap_or(&[]),
-        )
-        .map_err(Error::Transport)?;
-        let text = String::from_utf8_lossy(&resp.body).into_owned();
+        let url = format!("{}{path}?{query}", self.config.endpoint.base_url());
+        let resp = http::send(&self.agent, method, &url, &headers, body)
+            .map_err(|e| Error::Transport(Box::new(e)))?;
+        let text = resp.body;
         match resp.status {
             200..=299 => Ok(text),
             401 => Err(Error::Auth { body: text }),
@@ -290,13 +370,23 @@ impl Rest {
             .iter()
             .map(|c| ChannelName::with_max_len(c, 200))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(invalid)?;
-        let ev = EventName::new(event).map_err(invalid)?;
-        let socket = socket_id.map(SocketId::new).transpose().map_err(invalid)?;
+            .map_err(invalid("channels"))?;
+        let ev = EventName::new(event).map_err(invalid("event"))?;
+        let socket = socket_id
+            .map(SocketId::new)
+            .transpose()
+            .map_err(invalid("socket_id"))?;
         let mut body =
             vec![0u8; data.len() * 6 + channels.iter().map(|c| c.len() + 3).sum::<usize>() + 512];
-        let n = signing::write_trigger_body(&mut body, &names, ev, data, socket, info)
-            .map_err(invalid)?;
+        let n = signing::write_trigger_body(&mut body, &names, ev, data, socket, info).map_err(
+            |e| {
+                let argument = match e {
+                    RestError::DataTooLarge => "data",
+                    _ => "channels",
+                };
+                invalid(argument)(e)
+            },
+        )?;
         self.request("POST", "/events", &[], Some(&body[..n]))
     }
 
@@ -314,7 +404,7 @@ impl Rest {
         data: &T,
     ) -> Result<String, Error> {
         let json = serde_json::to_string(data)
-            .map_err(|e| Error::Invalid(format!("data cannot be written as JSON: {e}")))?;
+            .map_err(|e| invalid_because("data", format!("cannot be written as JSON: {e}")))?;
         self.trigger(channels, event, &json)
     }
 
@@ -323,16 +413,16 @@ impl Rest {
         let mut events = Vec::with_capacity(items.len());
         for it in items {
             events.push(BatchEvent {
-                channel: ChannelName::with_max_len(&it.channel, 200).map_err(invalid)?,
-                event: EventName::new(&it.event).map_err(invalid)?,
+                channel: ChannelName::with_max_len(&it.channel, 200).map_err(invalid("channel"))?,
+                event: EventName::new(&it.event).map_err(invalid("event"))?,
                 data: &it.data,
                 socket_id: it
                     .socket_id
                     .as_deref()
                     .map(SocketId::new)
                     .transpose()
-                    .map_err(invalid)?,
-                info: None,
+                    .map_err(invalid("socket_id"))?,
+                info: it.info.as_deref(),
             });
         }
         let size = items
@@ -341,7 +431,7 @@ impl Rest {
             .sum::<usize>()
             + 64;
         let mut body = vec![0u8; size];
-        let n = signing::write_batch_body(&mut body, &events).map_err(invalid)?;
+        let n = signing::write_batch_body(&mut body, &events).map_err(invalid("batch"))?;
         self.request("POST", "/batch_events", &[], Some(&body[..n]))
     }
 
@@ -359,17 +449,18 @@ impl Rest {
 
     /// `GET /channels/{name}` with optional `info` attributes.
     pub fn channel(&self, name: &str, info: Option<&str>) -> Result<String, Error> {
-        ChannelName::with_max_len(name, 200).map_err(invalid)?;
+        ChannelName::with_max_len(name, 200).map_err(invalid("channel"))?;
         let params: Vec<(&str, &str)> = info.map(|i| ("info", i)).into_iter().collect();
         self.request("GET", &format!("/channels/{name}"), &params, None)
     }
 
     /// `GET /channels/{name}/users` of a presence channel.
     pub fn users(&self, name: &str) -> Result<String, Error> {
-        let c = ChannelName::with_max_len(name, 200).map_err(invalid)?;
+        let c = ChannelName::with_max_len(name, 200).map_err(invalid("channel"))?;
         if !c.kind().is_presence() {
-            return Err(Error::Invalid(
-                "users are listed for presence channels only".into(),
+            return Err(invalid_because(
+                "channel",
+                "users are listed for presence channels only",
             ));
         }
         self.request("GET", &format!("/channels/{name}/users"), &[], None)
@@ -377,13 +468,13 @@ impl Rest {
 
     /// Sends an event to every connection signed in as `user_id`.
     pub fn send_to_user(&self, user_id: &str, event: &str, data: &str) -> Result<String, Error> {
-        UserId::new(user_id).map_err(invalid)?;
+        UserId::new(user_id).map_err(invalid("user_id"))?;
         self.trigger(&[&format!("#server-to-user-{user_id}")], event, data)
     }
 
     /// Closes every connection signed in as `user_id`.
     pub fn terminate_user_connections(&self, user_id: &str) -> Result<String, Error> {
-        UserId::new(user_id).map_err(invalid)?;
+        UserId::new(user_id).map_err(invalid("user_id"))?;
         self.request(
             "POST",
             &format!("/users/{user_id}/terminate_connections"),
@@ -399,46 +490,60 @@ impl Rest {
         channel: &str,
         channel_data: Option<&str>,
     ) -> Result<String, Error> {
-        let socket = SocketId::new(socket_id).map_err(invalid)?;
-        let name = ChannelName::with_max_len(channel, 200).map_err(invalid)?;
+        let socket = SocketId::new(socket_id).map_err(invalid("socket_id"))?;
+        let name = ChannelName::with_max_len(channel, 200).map_err(invalid("channel"))?;
         let mut out = vec![0u8; 256 + channel_data.map_or(0, |d| d.len() * 6)];
         let json = self
             .credentials()
             .channel_auth_response(&mut out, socket, name, channel_data, None)
-            .map_err(invalid)?;
+            .map_err(|e| invalid_because("channel_data", e.to_string()))?;
         Ok(json.to_owned())
     }
 
     /// The JSON a user-auth endpoint returns.
     pub fn authenticate_user(&self, socket_id: &str, user_data: &str) -> Result<String, Error> {
-        let socket = SocketId::new(socket_id).map_err(invalid)?;
+        let socket = SocketId::new(socket_id).map_err(invalid("socket_id"))?;
         let mut out = vec![0u8; 256 + user_data.len() * 6];
         let json = self
             .credentials()
             .user_auth_response(&mut out, socket, user_data)
-            .map_err(invalid)?;
+            .map_err(|e| invalid_because("user_data", e.to_string()))?;
         Ok(json.to_owned())
     }
 
     /// Verifies a webhook (key and signature headers against the raw body) and returns its
-    /// `time_ms` and events.
+    /// `time_ms` and events. The app's own key and secret are accepted, and so is every pair
+    /// in [`Config::webhook_keys`] (key rotation): the one whose key the `X-Pusher-Key`
+    /// header names signs.
     pub fn webhook(
         &self,
         key_header: &str,
         signature_header: &str,
         body: &[u8],
     ) -> Result<(u64, Vec<WebhookEvent>), Error> {
-        webhook::verify(&self.credentials(), key_header, signature_header, body).map_err(|e| {
-            Error::Auth {
-                body: e.to_string(),
-            }
-        })?;
+        let own = (self.config.key.as_str(), self.config.secret.as_str());
+        let extra = self
+            .config
+            .webhook_keys
+            .iter()
+            .map(|(k, s)| (k.as_str(), s.as_str()));
+        let (key, secret) = std::iter::once(own)
+            .chain(extra)
+            .find(|(k, _)| *k == key_header)
+            .ok_or(Error::Webhook(WebhookError::KeyMismatch))?;
+        webhook::verify(
+            &Credentials::new(key, secret),
+            key_header,
+            signature_header,
+            body,
+        )
+        .map_err(Error::Webhook)?;
         let text = std::str::from_utf8(body)
-            .map_err(|_| Error::Invalid("webhook body is not UTF-8".into()))?;
-        let hook = Webhook::parse(text).map_err(invalid)?;
+            .map_err(|_| invalid_because("body", "webhook body is not UTF-8"))?;
+        let hook = Webhook::parse(text).map_err(Error::Webhook)?;
         let mut events = Vec::new();
         for e in hook.events() {
-            let e = e.map_err(invalid)?;
+            let e = e.map_err(Error::Webhook)?;
             events.push(WebhookEvent {
                 name: unescaped(Some(e.name)).unwrap_or_default(),
                 channel: unescaped(e.channel),
@@ -446,6 +551,7 @@ impl Rest {
                 data: unescaped(e.data),
                 socket_id: unescaped(e.socket_id),
                 user_id: unescaped(e.user_id),
+                subscription_count: e.subscription_count,
             });
         }
         Ok((hook.time_ms, events))
@@ -487,15 +593,15 @@ mod tests {
         let refs: Vec<&str> = many.iter().map(String::as_str).collect();
         assert!(matches!(
             rest.trigger(&refs, "e", "{}"),
-            Err(Error::Invalid(_))
+            Err(Error::Invalid { .. })
         ));
         assert!(matches!(
             rest.trigger(&["bad name"], "e", "{}"),
-            Err(Error::Invalid(_))
+            Err(Error::Invalid { .. })
         ));
         assert!(matches!(
             rest.trigger(&["c"], "e", &"x".repeat(10_241)),
-            Err(Error::Invalid(_))
+            Err(Error::Invalid { .. })
         ));
         let batch: Vec<BatchItem> = (0..11)
             .map(|_| BatchItem {
@@ -503,13 +609,17 @@ mod tests {
                 event: "e".into(),
                 data: "{}".into(),
                 socket_id: None,
+                info: None,
             })
             .collect();
-        assert!(matches!(rest.trigger_batch(&batch), Err(Error::Invalid(_))));
-        assert!(matches!(rest.users("public"), Err(Error::Invalid(_))));
+        assert!(matches!(
+            rest.trigger_batch(&batch),
+            Err(Error::Invalid { .. })
+        ));
+        assert!(matches!(rest.users("public"), Err(Error::Invalid { .. })));
         assert!(matches!(
             rest.trigger_with(&["c"], "e", "{}", Some("1.1:"), None),
-            Err(Error::Invalid(_))
+            Err(Error::Invalid { .. })
         ));
     }
 
@@ -539,7 +649,15 @@ mod tests {
         assert_eq!(events[0].name, "channel_vacated");
         assert!(matches!(
             rest.webhook("123456789", "00", body),
-            Err(Error::Auth { .. })
+            Err(Error::Webhook(WebhookError::MalformedSignature))
+        ));
+        assert!(matches!(
+            rest.webhook("123456789", &"0".repeat(64), body),
+            Err(Error::Webhook(WebhookError::BadSignature))
+        ));
+        assert!(matches!(
+            rest.webhook("other-key", &"0".repeat(64), body),
+            Err(Error::Webhook(WebhookError::KeyMismatch))
         ));
     }
 }

@@ -104,8 +104,9 @@ impl Rest {
         data: &T,
         info: &str,
     ) -> Result<TriggerInfo, Error> {
-        let json = serde_json::to_string(data)
-            .map_err(|e| Error::Invalid(format!("data cannot be written as JSON: {e}")))?;
+        let json = serde_json::to_string(data).map_err(|e| {
+            crate::rest::invalid_because("data", format!("cannot be written as JSON: {e}"))
+        })?;
         parse(
             "trigger",
             &self.trigger_with(channels, event, &json, None, Some(info))?,

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod scenarios;
 
 use std::io::{Read, Write};
@@ -167,7 +168,10 @@ pub trait Server {
     }
 
     fn rest(&self) -> Rest {
-        Rest::new(Config::new(APP_ID, KEY, SECRET).host("127.0.0.1", self.port(), false)).unwrap()
+        let mut config = Config::new(APP_ID, KEY, SECRET).host("127.0.0.1", self.port(), false);
+        // Loopback, whatever proxy the machine's environment names.
+        config.proxy = pusher_std::http::ProxyConfig::Off;
+        Rest::new(config).unwrap()
     }
 
     fn options(&self) -> Options {

@@ -74,6 +74,7 @@ pub fn channels_presence_client_events_and_rest(server: &dyn Server) {
         event: e.into(),
         data: "{}".into(),
         socket_id: None,
+        info: None,
     };
     rest.trigger_batch(&[item("batch-1"), item("batch-2")])
         .unwrap();
