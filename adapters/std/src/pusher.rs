@@ -650,6 +650,15 @@ impl<'a> Pusher<'a> {
     }
 }
 
+impl Drop for Pusher<'_> {
+    /// Closes an open connection with 1000, so the server sees the client leave at once.
+    fn drop(&mut self) {
+        if self.driver.is_open() {
+            self.disconnect();
+        }
+    }
+}
+
 /// An event for handlers built after the core's event is released.
 enum Synth {
     /// `pusher:subscription_succeeded` on a presence channel, with its members.

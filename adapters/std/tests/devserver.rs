@@ -72,3 +72,43 @@ fn pusher_js_parity() {
         scenarios::pusher_js_parity(&Dev::start_with(config), extras);
     }
 }
+
+#[test]
+fn dropping_the_client_closes_its_connection() {
+    use pusher_std::pusher::{Buffers, Pusher};
+    let closes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = closes.clone();
+    let observer: pusher_dev_server::Observer = std::sync::Arc::new(move |a| {
+        if let pusher_dev_server::Activity::Disconnected { code, .. } = a {
+            seen.lock().unwrap().push(*code);
+        }
+    });
+    let config = pusher_dev_server::Config::default().credentials(APP_ID, KEY, SECRET);
+    let server = Dev(pusher_dev_server::DevServer::start_observed(config, Some(observer)).unwrap());
+    let rest = server.rest();
+    let mut buffers = Buffers::default();
+    let mut p = Pusher::new(&server.options(), &mut buffers).unwrap();
+    p.subscribe("public-drop").unwrap();
+    p.connect();
+    assert!(p.run_until(
+        |p| p.client().channel_state("public-drop")
+            == Some(pusher_core::client::ChannelState::Subscribed),
+        scenarios::WAIT
+    ));
+    assert_eq!(server.0.connections(), 1);
+    drop(p);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while server.0.connections() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server still sees it"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(!rest.channel_info("public-drop", None).unwrap().occupied);
+    assert_eq!(
+        *closes.lock().unwrap(),
+        [Some(1000)],
+        "a clean close, not a dropped socket"
+    );
+}

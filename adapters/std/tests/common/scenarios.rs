@@ -670,6 +670,34 @@ pub fn typed_rest(server: &dyn Server) {
         assert_eq!(info.channels["public-tr"].subscription_count, Some(1));
     }
     a.wait_for(r#"note public-tr {"text":"é","n":1}"#, WAIT);
+    // `info` on batch items: the answer lists each item's attributes, index-aligned.
+    let batch = rest
+        .trigger_batch(&[
+            BatchItem {
+                channel: "public-tr".into(),
+                event: "b1".into(),
+                data: "{}".into(),
+                socket_id: None,
+                info: Some("subscription_count".into()),
+            },
+            BatchItem {
+                channel: "presence-tr".into(),
+                event: "b2".into(),
+                data: "{}".into(),
+                socket_id: None,
+                info: Some("user_count".into()),
+            },
+        ])
+        .unwrap();
+    if server.answers_trigger_info() {
+        let v: serde_json::Value = serde_json::from_str(&batch).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"batch":[{"subscription_count":1},{"user_count":1}]}),
+            "{batch}"
+        );
+    }
+    a.wait_for("b1 public-tr", WAIT);
     a.stop();
 }
 
