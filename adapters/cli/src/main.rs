@@ -8,19 +8,21 @@
 mod demo;
 mod doctor;
 mod json;
+mod listen;
+mod out;
+mod rest_commands;
 mod serve;
+mod watch;
+mod webhook_serve;
 
-use std::cell::Cell;
 use std::io::Read;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use pusher_core::auth::Credentials;
 use pusher_core::rest::{self as signing, Request};
 use pusher_core::{ChannelName, SocketId};
-use pusher_std::auth::{HttpAuthorizer, LocalSigner};
-use pusher_std::pusher::{Buffers, Options, Pusher};
+use pusher_std::pusher::Options;
 use pusher_std::rest::{Config, Rest};
 
 #[derive(Parser)]
@@ -39,16 +41,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Connect, subscribe, and print each event as a JSON line.
-    Listen(Listen),
+    /// Connect, subscribe, and print every event, state change and error.
+    Listen(listen::Listen),
     /// Trigger an event on channels over the REST API.
-    Trigger(Trigger),
+    Trigger(rest_commands::Trigger),
+    /// Trigger up to 10 events in one request, from a JSON file.
+    Batch(rest_commands::Batch),
+    /// List occupied channels (optionally by prefix, with attributes).
+    Channels(rest_commands::Channels),
+    /// One channel's state and attributes.
+    Channel(rest_commands::Channel),
+    /// The users on a presence channel.
+    Users(rest_commands::Users),
+    /// Send an event to every connection of a signed-in user.
+    SendToUser(rest_commands::SendToUser),
+    /// Close every connection of a signed-in user.
+    Terminate(rest_commands::Terminate),
     /// Print the auth JSON for a socket id and channel (or for a user sign-in).
     Auth(Auth),
     /// Print the signed REST query string (and the string to sign) for a request.
     Sign(Sign),
-    /// Verify a webhook body (stdin) against its headers and print its events.
+    /// Verify a webhook body (stdin) against its headers and print its events; or `serve`.
     Webhook(Webhook),
+    /// Watch channels: print them becoming occupied or vacated and their counts changing.
+    Watch(watch::Watch),
     /// Check DNS, TCP, TLS, the upgrade, connection_established and ping/pong, step by step.
     Doctor(Doctor),
     /// Run a Pusher-protocol dev server on loopback, printing what happens.
@@ -58,6 +74,10 @@ enum Command {
 }
 
 #[derive(Args)]
+#[command(after_help = "Examples:
+  pusher demo
+  pusher demo --server-log
+  pusher demo --server 127.0.0.1:6001 --key app-key --secret app-secret")]
 struct Demo {
     /// Also print the dev server's side of things.
     #[arg(long)]
@@ -78,7 +98,7 @@ struct Demo {
 
 /// Where the app lives and who we are.
 #[derive(Args, Clone)]
-struct App {
+pub(crate) struct App {
     /// `http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID`.
     #[arg(long, env = "PUSHER_URL")]
     url: Option<String>,
@@ -106,7 +126,7 @@ struct App {
 }
 
 impl App {
-    fn rest_config(&self) -> Result<Config, String> {
+    pub(crate) fn rest_config(&self) -> Result<Config, String> {
         let mut cfg = match &self.url {
             Some(url) => Config::from_url(url).map_err(|e| e.to_string())?,
             None => Config::new(
@@ -144,7 +164,7 @@ impl App {
         Ok((self.key()?, secret))
     }
 
-    fn secret(&self) -> Option<String> {
+    pub(crate) fn secret(&self) -> Option<String> {
         self.secret.clone().or_else(|| {
             self.url
                 .as_deref()
@@ -153,7 +173,7 @@ impl App {
         })
     }
 
-    fn ws_options(&self) -> Result<Options, String> {
+    pub(crate) fn ws_options(&self) -> Result<Options, String> {
         let key = self.key()?;
         Ok(match &self.host {
             Some(host) => {
@@ -162,59 +182,38 @@ impl App {
                 Options::host(&key, host, port, port, tls)
             }
             None => match self.url.as_deref().map(Config::from_url) {
-                Some(Ok(cfg)) if !cfg.endpoint.host.starts_with("api") => Options::host(
-                    &key,
-                    &cfg.endpoint.host,
-                    cfg.endpoint.port,
-                    cfg.endpoint.port,
-                    cfg.endpoint.tls,
-                ),
+                // Pusher's own hosts: `api-CLUSTER.pusher.com` (or `api.pusherapp.com`, mt1)
+                // serves REST; the WebSocket of that cluster is `ws-CLUSTER.pusher.com`.
+                Some(Ok(cfg)) => match pusher_cluster(&cfg.endpoint.host) {
+                    Some(cluster) => Options::cluster(&key, cluster),
+                    None => Options::host(
+                        &key,
+                        &cfg.endpoint.host,
+                        cfg.endpoint.port,
+                        cfg.endpoint.port,
+                        cfg.endpoint.tls,
+                    ),
+                },
                 _ => Options::cluster(&key, &self.cluster),
             },
         })
     }
 }
 
-#[derive(Args)]
-struct Listen {
-    #[command(flatten)]
-    app: App,
-    /// Channels to subscribe to.
-    #[arg(required = true)]
-    channels: Vec<String>,
-    /// Auth endpoint for private and presence channels (else the secret signs locally).
-    #[arg(long)]
-    auth_endpoint: Option<String>,
-    /// `channel_data` for presence channels when signing locally.
-    #[arg(long)]
-    channel_data: Option<String>,
-    /// Sign in with this `user_data` (local signing).
-    #[arg(long)]
-    user_data: Option<String>,
-    /// Stop after this many events.
-    #[arg(long)]
-    count: Option<usize>,
-    /// Stop after this many seconds.
-    #[arg(long)]
-    seconds: Option<u64>,
+/// The cluster of a Pusher REST host: `api-eu.pusher.com` is `eu`, `api.pusherapp.com` is
+/// `mt1`; `None` for any other host.
+fn pusher_cluster(host: &str) -> Option<&str> {
+    if host == "api.pusherapp.com" || host == "api.pusher.com" {
+        return Some("mt1");
+    }
+    host.strip_prefix("api-")?.strip_suffix(".pusher.com")
 }
 
 #[derive(Args)]
-struct Trigger {
-    #[command(flatten)]
-    app: App,
-    /// Comma-separated channels (1-100).
-    channels: String,
-    /// Event name.
-    event: String,
-    /// Data (JSON text, usually).
-    data: String,
-    /// Exclude this connection.
-    #[arg(long)]
-    socket_id: Option<String>,
-}
-
-#[derive(Args)]
+#[command(after_help = "Examples:
+  pusher auth --socket-id 1234.1234 --channel private-foobar
+  pusher auth --socket-id 1234.1234 --channel presence-room --channel-data '{\"user_id\":\"1\"}'
+  pusher auth --socket-id 1234.1234 --user '{\"id\":\"1\"}'")]
 struct Auth {
     #[command(flatten)]
     app: App,
@@ -233,6 +232,8 @@ struct Auth {
 }
 
 #[derive(Args)]
+#[command(after_help = "Example:
+  pusher sign POST /apps/3/events --body body.json --timestamp 1353088179")]
 struct Sign {
     #[command(flatten)]
     app: App,
@@ -252,18 +253,36 @@ struct Sign {
 }
 
 #[derive(Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Examples:
+  pusher webhook --key-header \"$KEY\" --signature \"$SIG\" < body.json
+  pusher webhook serve --port 8000"
+)]
 struct Webhook {
+    #[command(subcommand)]
+    serve: Option<WebhookCommand>,
     #[command(flatten)]
     app: App,
     /// The `X-Pusher-Key` header.
-    #[arg(long)]
-    key_header: String,
+    #[arg(long, required = true)]
+    key_header: Option<String>,
     /// The `X-Pusher-Signature` header.
-    #[arg(long)]
-    signature: String,
+    #[arg(long, required = true)]
+    signature: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Receive webhooks over HTTP on loopback, verify each, and print its events.
+    Serve(webhook_serve::WebhookServe),
 }
 
 #[derive(Args)]
+#[command(after_help = "Examples:
+  pusher doctor --key KEY --cluster eu
+  pusher doctor --host 127.0.0.1 --port 6001 --insecure --key app-key")]
 pub(crate) struct Doctor {
     #[command(flatten)]
     app: App,
@@ -298,11 +317,18 @@ fn main() -> ExitCode {
         });
     }
     let result = match cli.command {
-        Command::Listen(a) => listen(a),
-        Command::Trigger(a) => trigger(a),
+        Command::Listen(a) => listen::run(a),
+        Command::Trigger(a) => rest_commands::trigger(a),
+        Command::Batch(a) => rest_commands::batch(a),
+        Command::Channels(a) => rest_commands::channels(a),
+        Command::Channel(a) => rest_commands::channel(a),
+        Command::Users(a) => rest_commands::users(a),
+        Command::SendToUser(a) => rest_commands::send_to_user(a),
+        Command::Terminate(a) => rest_commands::terminate(a),
         Command::Auth(a) => auth(a),
         Command::Sign(a) => sign(a),
         Command::Webhook(a) => webhook(a),
+        Command::Watch(a) => watch::run(&a),
         Command::Doctor(a) => doctor::run(&a.app),
         Command::Serve(a) => serve::run(&a),
         Command::Demo(a) => demo::run(&demo::Target {
@@ -318,67 +344,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn listen(a: Listen) -> Result<(), String> {
-    let options = a.app.ws_options()?;
-    let seen = Cell::new(0usize);
-    let mut buffers = Buffers::default();
-    let mut p = Pusher::new(&options, &mut buffers).map_err(|e| e.to_string())?;
-    match (&a.auth_endpoint, a.app.secret()) {
-        (Some(url), _) => p.set_authorizer(HttpAuthorizer::new(url)?),
-        (None, Some(secret)) => {
-            let mut s = LocalSigner::new(&options.key, &secret);
-            s.channel_data = a.channel_data.clone();
-            s.user_data = a.user_data.clone();
-            p.set_authorizer(s);
-        }
-        (None, None) => {}
-    }
-    p.bind_global(|e| {
-        if e.event.starts_with("pusher:")
-            && !e.event.ends_with("member_added")
-            && !e.event.ends_with("member_removed")
-        {
-            log::info!("{} {}", e.event, e.channel.unwrap_or(""));
-            if e.event != "pusher:subscription_succeeded" {
-                return;
-            }
-        }
-        println!("{}", json::event_line(e));
-        if !e.event.starts_with("pusher:") {
-            seen.set(seen.get() + 1);
-        }
-    });
-    p.on_error(|e| log::warn!("{e}"));
-    p.on_state_change(|prev, cur| log::info!("state {prev:?} -> {cur:?}"));
-    for c in &a.channels {
-        p.subscribe(c).map_err(|e| format!("{c}: {e}"))?;
-    }
-    if a.user_data.is_some() {
-        p.signin();
-    }
-    p.connect();
-    let limit = Duration::from_secs(a.seconds.unwrap_or(u64::MAX / 4));
-    let count = a.count;
-    p.run_until(|_| count.is_some_and(|n| seen.get() >= n), limit);
-    p.disconnect();
-    Ok(())
-}
-
-fn trigger(a: Trigger) -> Result<(), String> {
-    let rest = Rest::new(a.app.rest_config()?).map_err(|e| e.to_string())?;
-    let channels: Vec<&str> = a
-        .channels
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
-    let body = rest
-        .trigger_with(&channels, &a.event, &a.data, a.socket_id.as_deref(), None)
-        .map_err(|e| e.to_string())?;
-    println!("{body}");
-    Ok(())
 }
 
 fn auth(a: Auth) -> Result<(), String> {
@@ -459,17 +424,49 @@ fn sign(a: Sign) -> Result<(), String> {
 }
 
 fn webhook(a: Webhook) -> Result<(), String> {
-    let rest = Rest::new(a.app.rest_config()?).map_err(|e| e.to_string())?;
+    if let Some(WebhookCommand::Serve(serve)) = &a.serve {
+        return webhook_serve::run(serve);
+    }
+    // Verifying needs only the key and secret (no app id).
+    let (key, secret) = a.app.credentials()?;
+    let app_id = a.app.app_id.as_deref().unwrap_or("0");
+    let rest = Rest::new(Config::new(app_id, &key, &secret)).map_err(|e| e.to_string())?;
     let mut body = Vec::new();
     std::io::stdin()
         .read_to_end(&mut body)
         .map_err(|e| e.to_string())?;
     let (time_ms, events) = rest
-        .webhook(&a.key_header, &a.signature, &body)
+        .webhook(
+            a.key_header.as_deref().unwrap_or(""),
+            a.signature.as_deref().unwrap_or(""),
+            &body,
+        )
         .map_err(|e| e.to_string())?;
     eprintln!("valid webhook, time_ms {time_ms}");
     for e in events {
         println!("{}", json::webhook_line(&e));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own checks of every command (duplicate flags and the like), which otherwise
+    /// only fire when that command runs.
+    #[test]
+    fn every_command_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn pusher_rest_hosts_map_to_their_websocket_cluster() {
+        assert_eq!(pusher_cluster("api-eu.pusher.com"), Some("eu"));
+        assert_eq!(pusher_cluster("api-ap1.pusher.com"), Some("ap1"));
+        assert_eq!(pusher_cluster("api.pusherapp.com"), Some("mt1"));
+        assert_eq!(pusher_cluster("127.0.0.1"), None);
+        assert_eq!(pusher_cluster("api.example.com"), None);
+    }
 }

@@ -9,6 +9,10 @@ use clap::Args;
 use pusher_dev_server::{Activity, Compat, Config, DevServer};
 
 #[derive(Args)]
+#[command(after_help = "Examples:
+  pusher serve
+  pusher serve --port 6001 --compat soketi
+  pusher serve --webhook http://127.0.0.1:8000/hooks")]
 pub(crate) struct Serve {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 6001)]

@@ -221,11 +221,16 @@ fn listen_trigger_and_doctor(server: &dyn Server) {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(listen.stdout.take().unwrap()).lines();
+    // States first (JSON lines: stdout is a pipe), then both subscriptions.
     let mut subscribed = 0;
     while subscribed < 2 {
         let line = lines.next().unwrap().unwrap();
-        assert!(line.contains("pusher:subscription_succeeded"), "{line}");
-        subscribed += 1;
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        match v["event"].as_str() {
+            Some("pusher:subscription_succeeded") => subscribed += 1,
+            Some("pusher:state_change") => {}
+            _ => panic!("{line}"),
+        }
     }
     let trigger = |channels: &str, data: &str| {
         stdout(
@@ -280,4 +285,337 @@ fn listen_trigger_and_doctor(server: &dyn Server) {
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("FAIL") && text.contains("TCP"), "{text}");
+}
+
+/// Runs `pusher` and returns (exit code, stdout, stderr).
+fn run(c: &mut Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn listen_at(port: u16) -> Command {
+    let mut c = pusher();
+    c.args([
+        "listen",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--insecure",
+    ]);
+    c
+}
+
+fn wrong_key_is_reported_and_exits_non_zero(server: &dyn Server) {
+    let (code, out, err) =
+        run(listen_at(server.port()).args(["--key", "WRONG", "news", "--seconds", "5"]));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("refused the connection for good") && err.contains("4001"),
+        "{err}"
+    );
+    let refusal = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["event"] == "pusher:error" && v["data"]["type"] == "Disconnected")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(refusal["data"]["code"], 4001, "{out}");
+}
+
+#[test]
+fn listen_with_a_wrong_key_says_so_and_exits_1() {
+    wrong_key_is_reported_and_exits_non_zero(&Dev::start(pusher_dev_server::Compat::Pusher));
+}
+
+#[cfg(feature = "interop-peers")]
+#[test]
+fn listen_with_a_wrong_key_says_so_and_exits_1_on_soketi() {
+    wrong_key_is_reported_and_exits_non_zero(&common::Soketi::start());
+}
+
+#[test]
+fn listen_with_a_wrong_secret_names_the_channel_and_exits_1() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let (code, out, err) = run(listen_at(server.port()).args([
+        "--key",
+        KEY,
+        "--secret",
+        "wrong",
+        "private-orders",
+        "--seconds",
+        "2",
+    ]));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("never subscribed to private-orders"), "{err}");
+    assert!(
+        out.contains("Invalid signature"),
+        "the server's words are shown: {out}"
+    );
+}
+
+#[test]
+fn listen_with_nothing_listening_says_so_and_exits_1() {
+    let port = common::free_port();
+    let (code, out, err) = run(listen_at(port).args(["--key", KEY, "news", "--seconds", "2"]));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("never connected") && err.contains("connection refused"),
+        "{err}"
+    );
+    assert!(out.contains(r#""cause":"refused""#), "{out}");
+}
+
+#[test]
+fn listen_on_a_terminal_style_prints_readable_lines() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let (code, out, err) =
+        run(listen_at(server.port()).args(["--key", KEY, "--human", "news", "--seconds", "1"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("state connecting -> connected"), "{out}");
+    assert!(out.contains("pusher:subscription_succeeded news"), "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when stdout is not a terminal: {out:?}"
+    );
+}
+
+#[test]
+fn trigger_with_a_wrong_secret_exits_1_with_the_status() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let url = format!(
+        "http://{KEY}:wrong@127.0.0.1:{}/apps/{APP_ID}",
+        server.port()
+    );
+    let (code, out, err) = run(pusher()
+        .env("PUSHER_URL", &url)
+        .args(["trigger", "news", "e", "{}"]));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.is_empty(), "nothing on stdout: {out}");
+    assert!(err.contains("401"), "{err}");
+}
+
+#[test]
+fn verbose_logs_each_line_once() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let (_, _, err) =
+        run(listen_at(server.port()).args(["-v", "--key", "WRONG", "news", "--seconds", "3"]));
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with('[')).collect();
+    assert!(!lines.is_empty(), "{err}");
+    let mut unique = lines.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), lines.len(), "a line logged twice: {err}");
+}
+
+#[test]
+fn a_pusher_url_on_api_eu_connects_to_ws_eu() {
+    let (_, out, err) = run(pusher()
+        .env("PUSHER_URL", "https://k:s@api-eu.pusher.com/apps/1")
+        .args(["listen", "news", "--seconds", "1"]));
+    assert!(
+        err.contains("connecting to wss://ws-eu.pusher.com"),
+        "{err}"
+    );
+    assert!(
+        !out.contains("ws-mt1") && !err.contains("ws-mt1"),
+        "{out}{err}"
+    );
+}
+
+#[test]
+fn a_bad_webhook_signature_is_a_refused_webhook_not_a_401() {
+    let mut child = pusher()
+        .args([
+            "webhook",
+            "--key",
+            KEY,
+            "--secret",
+            SECRET,
+            "--key-header",
+            KEY,
+            "--signature",
+            &"0".repeat(64),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"time_ms":1,"events":[]}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("webhook refused") && err.contains("does not match"),
+        "{err}"
+    );
+    assert!(!err.contains("401"), "{err}");
+}
+
+#[test]
+fn rest_commands_against_the_dev_server() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let url = format!(
+        "http://{KEY}:{SECRET}@127.0.0.1:{}/apps/{APP_ID}",
+        server.port()
+    );
+    let a = common::ClientThread::spawn(
+        server.options(),
+        &["presence-cli", "public-cli"],
+        Some("alice"),
+    );
+    a.wait_for(
+        "pusher:subscription_succeeded presence-cli",
+        common::scenarios::WAIT,
+    );
+    a.wait_for(
+        "pusher:subscription_succeeded public-cli",
+        common::scenarios::WAIT,
+    );
+    a.send(common::Cmd::Signin);
+    let cmd = |args: &[&str]| stdout(pusher().env("PUSHER_URL", &url).args(args));
+    let json = |s: String| serde_json::from_str::<serde_json::Value>(&s).unwrap();
+
+    let all = json(cmd(&[
+        "channels",
+        "--prefix",
+        "presence-",
+        "--info",
+        "user_count",
+    ]));
+    assert_eq!(all["channels"]["presence-cli"]["user_count"], 1, "{all}");
+    assert_eq!(json(cmd(&["channel", "public-cli"]))["occupied"], true);
+    let users = json(cmd(&["users", "presence-cli"]));
+    assert_eq!(users["users"][0]["id"], "alice", "{users}");
+
+    let file = std::env::temp_dir().join(format!("pusher-cli-batch-{}.json", std::process::id()));
+    std::fs::write(
+        &file,
+        r#"[{"channel":"public-cli","name":"b1","data":"{}","info":"subscription_count"},{"channel":"public-cli","name":"b2","data":{"n":2}}]"#,
+    )
+    .unwrap();
+    let batch = json(cmd(&["batch", file.to_str().unwrap()]));
+    assert_eq!(batch["batch"][0]["subscription_count"], 1, "{batch}");
+    a.wait_for(r#"b2 public-cli {"n":2}"#, common::scenarios::WAIT);
+    let _ = std::fs::remove_file(&file);
+
+    let info = json(cmd(&[
+        "trigger",
+        "public-cli",
+        "t",
+        "{}",
+        "--info",
+        "subscription_count",
+    ]));
+    assert_eq!(
+        info["channels"]["public-cli"]["subscription_count"], 1,
+        "{info}"
+    );
+    a.wait_for("pusher:signin_success", common::scenarios::WAIT);
+    cmd(&["send-to-user", "alice", "notice", r#"{"hi":1}"#]);
+    a.wait_for(
+        r#"notice #server-to-user-alice {"hi":1}"#,
+        common::scenarios::WAIT,
+    );
+    cmd(&["terminate", "alice"]);
+    a.wait_for("state Connecting", common::scenarios::WAIT);
+}
+
+#[test]
+fn watch_shows_a_channel_occupied_then_vacated() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let url = format!(
+        "http://{KEY}:{SECRET}@127.0.0.1:{}/apps/{APP_ID}",
+        server.port()
+    );
+    let mut watch = pusher()
+        .env("PUSHER_URL", &url)
+        .args([
+            "watch",
+            "--interval-ms",
+            "50",
+            "--count",
+            "2",
+            "--seconds",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let a = common::ClientThread::spawn(server.options(), &["public-watch"], None);
+    a.wait_for(
+        "pusher:subscription_succeeded public-watch",
+        common::scenarios::WAIT,
+    );
+    let first = lines.next().unwrap().unwrap();
+    assert_eq!(
+        first,
+        r#"{"channel":"public-watch","event":"channel_occupied"}"#
+    );
+    a.stop();
+    let second = lines.next().unwrap().unwrap();
+    assert_eq!(
+        second,
+        r#"{"channel":"public-watch","event":"channel_vacated"}"#
+    );
+    assert!(watch.wait().unwrap().success());
+}
+
+#[test]
+fn webhook_serve_receives_and_verifies_the_dev_servers_webhooks() {
+    let hook_port = common::free_port();
+    let config = pusher_dev_server::Config::default()
+        .credentials(APP_ID, KEY, SECRET)
+        .webhook(&format!("http://127.0.0.1:{hook_port}/"));
+    let server = Dev::start_with(config);
+    let mut serve = pusher()
+        .args([
+            "webhook",
+            "serve",
+            "--key",
+            KEY,
+            "--secret",
+            SECRET,
+            "--port",
+            &hook_port.to_string(),
+            "--count",
+            "2",
+            "--seconds",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(serve.stderr.take().unwrap()).lines();
+    let ready = err.next().unwrap().unwrap();
+    assert!(ready.starts_with("listening for webhooks"), "{ready}");
+    let a = common::ClientThread::spawn(server.options(), &["public-hook"], None);
+    a.wait_for(
+        "pusher:subscription_succeeded public-hook",
+        common::scenarios::WAIT,
+    );
+    a.stop();
+    let out = serve.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(r#"{"name":"channel_occupied","channel":"public-hook"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"{"name":"channel_vacated","channel":"public-hook"}"#),
+        "{text}"
+    );
 }
