@@ -1,5 +1,7 @@
 //! `pusher doctor`: walks the connection step by step (DNS, TCP, TLS, upgrade,
-//! `connection_established`, ping/pong), timing each and explaining a failure.
+//! `connection_established`, ping/pong, then with the secret a private and a presence
+//! subscribe, an auth endpoint, and the REST credentials with the clock skew), timing each
+//! and explaining a failure; `--json` prints one JSON line per step.
 
 use std::io::{Read, Write};
 use std::net::ToSocketAddrs;
@@ -12,6 +14,34 @@ use pusher_core::wire::message;
 use pusher_core::wire::ws::{Message, Opcode, Reader, Role, emit_frame};
 
 use crate::App;
+
+/// `--json`: steps as JSON lines, else aligned text.
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn json() -> bool {
+    JSON.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints a step's outcome.
+fn report(name: &str, ms: u128, outcome: Result<&str, &str>, hint: &str) {
+    if json() {
+        let line = match outcome {
+            Ok(detail) => serde_json::json!({"step": name, "ok": true, "ms": ms, "detail": detail}),
+            Err(e) => {
+                serde_json::json!({"step": name, "ok": false, "ms": ms, "error": e, "hint": hint})
+            }
+        };
+        crate::out::line(&line.to_string());
+        return;
+    }
+    match outcome {
+        Ok(detail) => crate::out::line(&format!("ok    {ms:>6} ms  {name}: {detail}")),
+        Err(e) => {
+            crate::out::line(&format!("FAIL  {ms:>6} ms  {name}: {e}"));
+            crate::out::line(&format!("      {hint}"));
+        }
+    }
+}
 
 /// A plain or TLS connection.
 enum Conn {
@@ -56,22 +86,25 @@ fn step<T>(
     let start = Instant::now();
     match f() {
         Ok((v, detail)) => {
-            println!(
-                "ok    {:>6} ms  {name}: {detail}",
-                start.elapsed().as_millis()
-            );
+            report(name, start.elapsed().as_millis(), Ok(&detail), hint);
             Ok(v)
         }
         Err(e) => {
-            println!("FAIL  {:>6} ms  {name}: {e}", start.elapsed().as_millis());
-            println!("      {hint}");
-            Err(format!("{name} failed"))
+            report(name, start.elapsed().as_millis(), Err(&e), hint);
+            Err(format!("{name} failed: {e}"))
         }
     }
 }
 
+/// Extra checks beyond the connection.
+pub(crate) struct Extras<'a> {
+    /// An auth endpoint to try (`--auth-endpoint`).
+    pub(crate) auth_endpoint: Option<&'a str>,
+}
+
 /// Runs the checks.
-pub fn run(app: &App) -> Result<(), String> {
+pub(crate) fn run(app: &App, as_json: bool, extras: &Extras<'_>) -> Result<(), String> {
+    JSON.store(as_json, std::sync::atomic::Ordering::Relaxed);
     let options = app.ws_options()?;
     let port = if options.tls {
         options.wss_port
@@ -79,13 +112,15 @@ pub fn run(app: &App) -> Result<(), String> {
         options.ws_port
     };
     let timeout = Duration::from_secs(10);
-    println!(
-        "checking {}://{}:{} with key {}",
-        if options.tls { "wss" } else { "ws" },
-        options.host,
-        port,
-        options.key
-    );
+    if !json() {
+        crate::out::line(&format!(
+            "checking {}://{}:{} with key {}",
+            if options.tls { "wss" } else { "ws" },
+            options.host,
+            port,
+            options.key
+        ));
+    }
     let addrs = step(
         "DNS",
         || {
@@ -133,9 +168,17 @@ pub fn run(app: &App) -> Result<(), String> {
                     .conn
                     .protocol_version()
                     .map_or("?".into(), |v| format!("{v:?}"));
+                let chain = s.conn.peer_certificates().map_or(0, <[_]>::len);
+                let suite = s
+                    .conn
+                    .negotiated_cipher_suite()
+                    .map_or("?".into(), |c| format!("{:?}", c.suite()));
                 Ok((
                     s,
-                    format!("handshake done, {version}, certificate verified"),
+                    format!(
+                        "handshake done, {version}, {suite}, chain of {chain} certificates verified for {}",
+                        options.host
+                    ),
                 ))
             },
             "the TLS handshake failed: a certificate the webpki roots do not trust, or not a TLS port",
@@ -205,7 +248,7 @@ pub fn run(app: &App) -> Result<(), String> {
             reader.commit(got);
         }
     };
-    step(
+    let socket_id = step(
         "connection_established",
         || {
             let text = next_text(&mut conn)?;
@@ -215,7 +258,7 @@ pub fn run(app: &App) -> Result<(), String> {
                     socket_id,
                     activity_timeout,
                 } => Ok((
-                    (),
+                    socket_id.as_str().to_owned(),
                     format!("socket_id {socket_id}, activity_timeout {activity_timeout:?} s"),
                 )),
                 ServerMessage::Error { code, message } => {
@@ -249,6 +292,128 @@ pub fn run(app: &App) -> Result<(), String> {
         },
         "no pong: the server or a proxy drops client messages",
     )?;
-    println!("all checks passed");
+    let mut failed = Vec::new();
+    if let Some(secret) = app.secret() {
+        let creds = pusher_core::auth::Credentials::new(&options.key, &secret);
+        for (name, channel, channel_data) in [
+            ("private subscribe", "private-pusher-doctor", None),
+            (
+                "presence subscribe",
+                "presence-pusher-doctor",
+                Some(r#"{"user_id":"pusher-doctor","user_info":{"name":"pusher doctor"}}"#),
+            ),
+        ] {
+            let r = step(
+                name,
+                || {
+                    let sid = pusher_core::SocketId::new(&socket_id).map_err(|e| e.to_string())?;
+                    let ch = pusher_core::ChannelName::new(channel).map_err(|e| e.to_string())?;
+                    let mut token = [0u8; 256];
+                    let auth = creds
+                        .channel_auth(&mut token, sid, ch, channel_data)
+                        .map_err(|e| e.to_string())?;
+                    let mut text = vec![0u8; 1024];
+                    let n = message::subscribe(&mut text, ch, Some(auth), channel_data)
+                        .map_err(|e| e.to_string())?;
+                    let mut frame = vec![0u8; n + 16];
+                    let m = emit_frame(
+                        &mut frame,
+                        true,
+                        Opcode::Text,
+                        &text[..n],
+                        Some([9, 8, 7, 6]),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    conn.write_all(&frame[..m]).map_err(|e| e.to_string())?;
+                    loop {
+                        let text = next_text(&mut conn)?;
+                        let mut scratch = vec![0u8; text.len()];
+                        match ServerMessage::decode(&text, &mut scratch) {
+                            Ok(ServerMessage::SubscriptionSucceeded { channel: c, .. })
+                                if c == channel =>
+                            {
+                                return Ok(((), format!("{channel} subscribed, signed locally")));
+                            }
+                            Ok(ServerMessage::Error { code, message }) => {
+                                return Err(format!("pusher:error {code:?}: {}", message.raw()));
+                            }
+                            Ok(ServerMessage::SubscriptionError { .. }) => {
+                                return Err(format!("refused: {text}"));
+                            }
+                            _ => continue,
+                        }
+                    }
+                },
+                "the server rejects our signature: the secret does not belong to this key (or the app has no such channel type enabled)",
+            );
+            if let Err(e) = r {
+                failed.push(e);
+            }
+        }
+    }
+    if let Some(url) = extras.auth_endpoint {
+        let r = step(
+            "auth endpoint",
+            || {
+                use pusher_std::auth::Authorizer as _;
+                let auth = pusher_std::auth::HttpAuthorizer::new(url)?;
+                let sid = pusher_core::SocketId::new(&socket_id).map_err(|e| e.to_string())?;
+                let ch = pusher_core::ChannelName::new("private-pusher-doctor")
+                    .map_err(|e| e.to_string())?;
+                let answer = auth.authorize(sid, ch).map_err(|e| e.to_string())?;
+                let mut detail = format!("{url} answered {}", answer.auth);
+                if let Some(secret) = app.secret() {
+                    let creds = pusher_core::auth::Credentials::new(&options.key, &secret);
+                    let mut token = [0u8; 256];
+                    let want = creds
+                        .channel_auth(&mut token, sid, ch, None)
+                        .map_err(|e| e.to_string())?;
+                    if want != answer.auth {
+                        return Err(format!(
+                            "{url} signs with another secret or key: answered {}, expected {want}",
+                            answer.auth
+                        ));
+                    }
+                    detail.push_str(", matching the secret");
+                }
+                Ok(((), detail))
+            },
+            "the auth endpoint must answer a form POST of socket_id and channel_name with {\"auth\":\"KEY:SIGNATURE\"}",
+        );
+        if let Err(e) = r {
+            failed.push(e);
+        }
+    }
+    if let Ok(config) = app.rest_config() {
+        let r = step(
+            "REST",
+            || {
+                let rest = pusher_std::rest::Rest::new(config).map_err(|e| e.to_string())?;
+                match rest.clock_skew().map_err(|e| e.to_string())? {
+                    Some(skew) if skew.abs() > 600 => Err(format!(
+                        "credentials accepted, but this clock is {skew} s off the server's"
+                    )),
+                    Some(skew) => Ok((
+                        (),
+                        format!("signed GET /channels accepted, clock skew {skew} s"),
+                    )),
+                    None => Ok((
+                        (),
+                        "signed GET /channels accepted (no Date header to compare clocks)".into(),
+                    )),
+                }
+            },
+            "a 401 means a wrong secret or app id; a clock more than 600 s off makes every signature expire (sync it: timedatectl set-ntp true)",
+        );
+        if let Err(e) = r {
+            failed.push(e);
+        }
+    }
+    if !failed.is_empty() {
+        return Err(failed.join("; "));
+    }
+    if !json() {
+        crate::out::line("all checks passed");
+    }
     Ok(())
 }

@@ -282,10 +282,17 @@ enum WebhookCommand {
 #[derive(Args)]
 #[command(after_help = "Examples:
   pusher doctor --key KEY --cluster eu
-  pusher doctor --host 127.0.0.1 --port 6001 --insecure --key app-key")]
+  pusher doctor --host 127.0.0.1 --port 6001 --insecure --key app-key
+  pusher doctor --url \"$PUSHER_URL\" --auth-endpoint http://localhost:3000/pusher/auth --json")]
 pub(crate) struct Doctor {
     #[command(flatten)]
     app: App,
+    /// One JSON line per step.
+    #[arg(long)]
+    json: bool,
+    /// Also check this auth endpoint (and, with the secret, that it signs with it).
+    #[arg(long)]
+    auth_endpoint: Option<String>,
 }
 
 struct StderrLogger;
@@ -329,7 +336,13 @@ fn main() -> ExitCode {
         Command::Sign(a) => sign(a),
         Command::Webhook(a) => webhook(a),
         Command::Watch(a) => watch::run(&a),
-        Command::Doctor(a) => doctor::run(&a.app),
+        Command::Doctor(a) => doctor::run(
+            &a.app,
+            a.json,
+            &doctor::Extras {
+                auth_endpoint: a.auth_endpoint.as_deref(),
+            },
+        ),
         Command::Serve(a) => serve::run(&a),
         Command::Demo(a) => demo::run(&demo::Target {
             server: a.server,

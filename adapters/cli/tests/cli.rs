@@ -619,3 +619,39 @@ fn webhook_serve_receives_and_verifies_the_dev_servers_webhooks() {
         "{text}"
     );
 }
+
+#[test]
+fn doctor_with_a_wrong_secret_fails_the_signed_steps_as_json() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let url = format!(
+        "http://{KEY}:wrong@127.0.0.1:{}/apps/{APP_ID}",
+        server.port()
+    );
+    let port = server.port().to_string();
+    let (code, out, err) = run(pusher().env("PUSHER_URL", &url).args([
+        "doctor",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--insecure",
+        "--json",
+    ]));
+    assert_eq!(code, 1, "{out}\n{err}");
+    let steps: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcome = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| panic!("no {name} step: {out}"))["ok"]
+            .as_bool()
+    };
+    assert_eq!(outcome("ping/pong"), Some(true));
+    assert_eq!(outcome("private subscribe"), Some(false));
+    assert_eq!(outcome("presence subscribe"), Some(false));
+    assert_eq!(outcome("REST"), Some(false));
+    assert!(err.contains("401"), "{err}");
+}

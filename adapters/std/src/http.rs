@@ -96,6 +96,8 @@ pub(crate) fn agent(c: &AgentConfig<'_>) -> Result<Agent, String> {
 pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) body: String,
+    /// The `Date` header, when the server sent one.
+    pub(crate) date: Option<String>,
 }
 
 /// Sends one request and reads the whole response (any status).
@@ -123,8 +125,13 @@ pub(crate) fn send(
         }
     };
     let status = response.status().as_u16();
+    let date = response
+        .headers()
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = response.body_mut().read_to_string()?;
-    Ok(Response { status, body })
+    Ok(Response { status, body, date })
 }
 
 /// Form-encodes one value (`application/x-www-form-urlencoded`).

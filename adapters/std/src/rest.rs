@@ -356,6 +356,37 @@ impl Rest {
         }
     }
 
+    /// Checks the credentials with a signed `GET /channels` and returns how far this
+    /// machine's clock is ahead of the server's (seconds, negative when behind), from the
+    /// answer's `Date` header; `None` when the server sent none. Pusher refuses signatures
+    /// more than 600 s off.
+    pub fn clock_skew(&self) -> Result<Option<i64>, Error> {
+        let path = format!("/apps/{}/channels", self.config.app_id);
+        let query = self.signed_query("GET", &path, &[], None, now_secs())?;
+        let url = format!("{}{path}?{query}", self.config.endpoint.base_url());
+        let resp = http::send(&self.agent, "GET", &url, &[], None)
+            .map_err(|e| Error::Transport(Box::new(e)))?;
+        match resp.status {
+            200..=299 => {}
+            401 => return Err(Error::Auth { body: resp.body }),
+            status => {
+                return Err(Error::Http {
+                    status,
+                    body: resp.body,
+                });
+            }
+        }
+        let server = resp
+            .date
+            .as_deref()
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+        Ok(server.map(|t| {
+            let server = i64::try_from(t.as_secs()).unwrap_or(i64::MAX);
+            i64::try_from(now_secs()).unwrap_or(i64::MAX) - server
+        }))
+    }
+
     /// Triggers `event` on 1 to 100 channels. `data` is sent as is (JSON text, usually);
     /// `socket_id` excludes that connection; `info` asks for channel attributes.
     pub fn trigger_with(
