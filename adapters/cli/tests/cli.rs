@@ -655,3 +655,74 @@ fn doctor_with_a_wrong_secret_fails_the_signed_steps_as_json() {
     assert_eq!(outcome("REST"), Some(false));
     assert!(err.contains("401"), "{err}");
 }
+
+#[test]
+fn listen_through_an_auth_endpoint_with_headers() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let (port, endpoint) = common::scenarios::auth_endpoint();
+    let (code, out, err) = run(listen_at(server.port()).args([
+        "--key",
+        KEY,
+        "--auth-endpoint",
+        &format!("http://127.0.0.1:{port}/pusher/auth"),
+        "--auth-header",
+        "Authorization: Bearer t0ken",
+        "private-ep",
+        "presence-ep",
+        "--seconds",
+        "2",
+    ]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(r#""event":"pusher:subscription_succeeded","channel":"presence-ep""#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""event":"pusher:subscription_succeeded","channel":"private-ep""#),
+        "{out}"
+    );
+    assert_eq!(endpoint.join().unwrap(), 2);
+    // A malformed header is refused before anything is sent.
+    let (code, _, err) = run(listen_at(server.port()).args([
+        "--key",
+        KEY,
+        "--auth-endpoint",
+        "http://127.0.0.1:9/x",
+        "--auth-header",
+        "no colon",
+        "private-ep",
+        "--seconds",
+        "1",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("expected `Name: value`"), "{err}");
+}
+
+#[test]
+fn every_command_has_an_example_in_its_help() {
+    for command in [
+        "listen",
+        "trigger",
+        "batch",
+        "channels",
+        "channel",
+        "users",
+        "send-to-user",
+        "terminate",
+        "watch",
+        "auth",
+        "sign",
+        "webhook",
+        "doctor",
+        "serve",
+        "demo",
+    ] {
+        let help = stdout(pusher().args([command, "--help"]));
+        assert!(
+            help.contains("Example"),
+            "{command} --help has no example:\n{help}"
+        );
+    }
+    let help = stdout(pusher().args(["webhook", "serve", "--help"]));
+    assert!(help.contains("Example"), "{help}");
+}
