@@ -127,16 +127,23 @@ pub(crate) fn batch(a: Batch) -> Result<(), String> {
 pub(crate) struct Channels {
     #[command(flatten)]
     app: App,
+    #[command(flatten)]
+    filter: ChannelFilter,
+}
+
+/// Which channels a listing covers, and with which attributes.
+#[derive(Args)]
+pub(crate) struct ChannelFilter {
     /// Only channels starting with this prefix.
     #[arg(long)]
-    prefix: Option<String>,
-    /// Attributes to list (`user_count` for presence- prefixes, `subscription_count`).
+    pub(crate) prefix: Option<String>,
+    /// Attributes: `user_count` (with a presence- prefix), `subscription_count`.
     #[arg(long)]
-    info: Option<String>,
+    pub(crate) info: Option<String>,
 }
 
 pub(crate) fn channels(a: Channels) -> Result<(), String> {
-    done(rest(&a.app)?.channels(a.prefix.as_deref(), a.info.as_deref()))
+    done(rest(&a.app)?.channels(a.filter.prefix.as_deref(), a.filter.info.as_deref()))
 }
 
 #[derive(Args)]

@@ -9,6 +9,7 @@ use pusher_std::rest::Rest;
 use serde_json::Value;
 
 use crate::App;
+use crate::rest_commands::ChannelFilter;
 
 #[derive(Args)]
 #[command(after_help = "Examples:
@@ -18,12 +19,8 @@ use crate::App;
 pub(crate) struct Watch {
     #[command(flatten)]
     app: App,
-    /// Only channels starting with this prefix.
-    #[arg(long)]
-    prefix: Option<String>,
-    /// Counts to follow: `user_count` (with a presence- prefix), `subscription_count`.
-    #[arg(long)]
-    info: Option<String>,
+    #[command(flatten)]
+    filter: ChannelFilter,
     /// How often to ask, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     interval_ms: u64,
@@ -40,7 +37,7 @@ type Listing = BTreeMap<String, BTreeMap<String, Value>>;
 
 fn listing(rest: &Rest, a: &Watch) -> Result<Listing, String> {
     let body = rest
-        .channels(a.prefix.as_deref(), a.info.as_deref())
+        .channels(a.filter.prefix.as_deref(), a.filter.info.as_deref())
         .map_err(|e| e.to_string())?;
     let v: Value = serde_json::from_str(&body).map_err(|e| format!("channel list: {e}"))?;
     let mut out = Listing::new();

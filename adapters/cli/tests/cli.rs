@@ -171,10 +171,7 @@ fn listen_trigger_and_doctor_against_soketi() {
 fn trigger_goes_through_the_proxy_the_environment_names() {
     let server = Dev::start(pusher_dev_server::Compat::Pusher);
     let proxy = common::proxy::ConnectProxy::start();
-    let url = format!(
-        "http://{KEY}:{SECRET}@127.0.0.1:{}/apps/{APP_ID}",
-        server.port()
-    );
+    let url = app_url(server.port(), SECRET);
     let via = format!("http://user:pa%40ss@127.0.0.1:{}", proxy.port);
     stdout(
         pusher()
@@ -197,10 +194,7 @@ fn demo_runs_on_its_own_dev_server() {
 }
 
 fn listen_trigger_and_doctor(server: &dyn Server) {
-    let url = format!(
-        "http://{KEY}:{SECRET}@127.0.0.1:{}/apps/{APP_ID}",
-        server.port()
-    );
+    let url = app_url(server.port(), SECRET);
     let port = server.port().to_string();
     let mut listen = pusher()
         .env("PUSHER_URL", &url)
@@ -285,6 +279,11 @@ fn listen_trigger_and_doctor(server: &dyn Server) {
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("FAIL") && text.contains("TCP"), "{text}");
+}
+
+/// `PUSHER_URL` for the test app on a local server, with this secret.
+fn app_url(port: u16, secret: &str) -> String {
+    format!("http://{KEY}:{secret}@127.0.0.1:{port}/apps/{APP_ID}")
 }
 
 /// Runs `pusher` and returns (exit code, stdout, stderr).
@@ -386,10 +385,7 @@ fn listen_on_a_terminal_style_prints_readable_lines() {
 #[test]
 fn trigger_with_a_wrong_secret_exits_1_with_the_status() {
     let server = Dev::start(pusher_dev_server::Compat::Pusher);
-    let url = format!(
-        "http://{KEY}:wrong@127.0.0.1:{}/apps/{APP_ID}",
-        server.port()
-    );
+    let url = app_url(server.port(), "wrong");
     let (code, out, err) = run(pusher()
         .env("PUSHER_URL", &url)
         .args(["trigger", "news", "e", "{}"]));
@@ -464,10 +460,7 @@ fn a_bad_webhook_signature_is_a_refused_webhook_not_a_401() {
 #[test]
 fn rest_commands_against_the_dev_server() {
     let server = Dev::start(pusher_dev_server::Compat::Pusher);
-    let url = format!(
-        "http://{KEY}:{SECRET}@127.0.0.1:{}/apps/{APP_ID}",
-        server.port()
-    );
+    let url = app_url(server.port(), SECRET);
     let a = common::ClientThread::spawn(
         server.options(),
         &["presence-cli", "public-cli"],
@@ -533,10 +526,7 @@ fn rest_commands_against_the_dev_server() {
 #[test]
 fn watch_shows_a_channel_occupied_then_vacated() {
     let server = Dev::start(pusher_dev_server::Compat::Pusher);
-    let url = format!(
-        "http://{KEY}:{SECRET}@127.0.0.1:{}/apps/{APP_ID}",
-        server.port()
-    );
+    let url = app_url(server.port(), SECRET);
     let mut watch = pusher()
         .env("PUSHER_URL", &url)
         .args([
@@ -623,10 +613,7 @@ fn webhook_serve_receives_and_verifies_the_dev_servers_webhooks() {
 #[test]
 fn doctor_with_a_wrong_secret_fails_the_signed_steps_as_json() {
     let server = Dev::start(pusher_dev_server::Compat::Pusher);
-    let url = format!(
-        "http://{KEY}:wrong@127.0.0.1:{}/apps/{APP_ID}",
-        server.port()
-    );
+    let url = app_url(server.port(), "wrong");
     let port = server.port().to_string();
     let (code, out, err) = run(pusher().env("PUSHER_URL", &url).args([
         "doctor",
