@@ -84,7 +84,7 @@ impl ConnectError {
     }
 
     /// A TCP connect error for `addr`.
-    pub(crate) fn tcp(e: io::Error, addr: &str) -> ConnectError {
+    pub fn tcp(e: io::Error, addr: &str) -> ConnectError {
         match e.kind() {
             io::ErrorKind::ConnectionRefused => ConnectError::Refused {
                 addr: addr.to_owned(),
@@ -100,7 +100,7 @@ impl ConnectError {
     }
 
     /// A TLS handshake error: rustls's certificate errors apart from the rest.
-    pub(crate) fn tls(e: io::Error) -> ConnectError {
+    pub fn tls(e: io::Error) -> ConnectError {
         if matches!(
             e.kind(),
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
