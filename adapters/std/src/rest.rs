@@ -46,9 +46,10 @@ pub enum Error {
         /// Response body.
         body: String,
     },
-    /// The connection failed or timed out (DNS, refused, TLS, proxy, timeout: the HTTP
-    /// client's typed error).
-    Transport(Box<ureq::Error>),
+    /// The connection failed or timed out (DNS, refused, TLS, proxy, timeout): the HTTP
+    /// client's own typed error (`ureq::Error` here, `reqwest::Error` in pusher-tokio), to
+    /// downcast.
+    Transport(Box<dyn std::error::Error + Send + Sync>),
     /// A 2xx answer whose body is not what the API documents.
     Response(String),
     /// A webhook was refused: wrong key, bad signature, malformed body. (Not a 401 from
@@ -116,8 +117,8 @@ fn invalid<E: Into<Invalid>>(argument: &'static str) -> impl FnOnce(E) -> Error 
     }
 }
 
-/// An `Invalid` error in words.
-pub(crate) fn invalid_because(argument: &'static str, why: impl Into<String>) -> Error {
+/// An `Invalid` error for `argument`, in words (for callers building requests themselves).
+pub fn invalid_because(argument: &'static str, why: impl Into<String>) -> Error {
     Error::Invalid {
         argument,
         reason: Invalid::Other(why.into()),
@@ -249,6 +250,29 @@ pub struct WebhookEvent {
     pub subscription_count: Option<u64>,
 }
 
+/// A signed REST request, ready for any HTTP client ([`Rest::prepare`] and the
+/// `prepare_*` calls); [`answer`] reads its response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The full URL with the signed query.
+    pub url: String,
+    /// Headers to send.
+    pub headers: Vec<(&'static str, &'static str)>,
+    /// The JSON body, for POSTs.
+    pub body: Option<Vec<u8>>,
+}
+
+/// A response as the API means it: the body for 2xx, else the error its status says.
+pub fn answer(status: u16, body: String) -> Result<String, Error> {
+    match status {
+        200..=299 => Ok(body),
+        401 => Err(Error::Auth { body }),
+        status => Err(Error::Http { status, body }),
+    }
+}
+
 /// A REST client. Its connections are kept alive and reused between calls (clone it to
 /// share them across threads); independent instances share nothing.
 #[derive(Clone)]
@@ -328,14 +352,14 @@ impl Rest {
         Ok(q.to_owned())
     }
 
-    /// Sends a signed request to `/apps/{id}{suffix}` and returns the response body.
-    pub fn request(
+    /// The signed request to `/apps/{id}{suffix}`, for any HTTP client.
+    pub fn prepare(
         &self,
-        method: &str,
+        method: &'static str,
         suffix: &str,
         params: &[(&str, &str)],
         body: Option<&[u8]>,
-    ) -> Result<String, Error> {
+    ) -> Result<Prepared, Error> {
         let path = format!("/apps/{}{}", self.config.app_id, suffix);
         let query = self.signed_query(method, &path, params, body, now_secs())?;
         let mut headers = vec![(
@@ -345,15 +369,37 @@ impl Rest {
         if body.is_some() {
             headers.push(("Content-Type", "application/json"));
         }
-        let url = format!("{}{path}?{query}", self.config.endpoint.base_url());
-        let resp = http::send(&self.agent, method, &url, &headers, body)
-            .map_err(|e| Error::Transport(Box::new(e)))?;
-        let text = resp.body;
-        match resp.status {
-            200..=299 => Ok(text),
-            401 => Err(Error::Auth { body: text }),
-            status => Err(Error::Http { status, body: text }),
-        }
+        Ok(Prepared {
+            method,
+            url: format!("{}{path}?{query}", self.config.endpoint.base_url()),
+            headers,
+            body: body.map(<[u8]>::to_vec),
+        })
+    }
+
+    /// Sends a prepared request with this client's agent; the answer's body, or the error
+    /// its status means.
+    pub fn send(&self, request: Prepared) -> Result<String, Error> {
+        let resp = http::send(
+            &self.agent,
+            request.method,
+            &request.url,
+            &request.headers,
+            request.body.as_deref(),
+        )
+        .map_err(|e| Error::Transport(Box::new(e)))?;
+        answer(resp.status, resp.body)
+    }
+
+    /// Sends a signed request to `/apps/{id}{suffix}` and returns the response body.
+    pub fn request(
+        &self,
+        method: &'static str,
+        suffix: &str,
+        params: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<String, Error> {
+        self.send(self.prepare(method, suffix, params, body)?)
     }
 
     /// Checks the credentials with a signed `GET /channels` and returns how far this
@@ -397,6 +443,18 @@ impl Rest {
         socket_id: Option<&str>,
         info: Option<&str>,
     ) -> Result<String, Error> {
+        self.send(self.prepare_trigger_with(channels, event, data, socket_id, info)?)
+    }
+
+    /// The signed request [`Rest::trigger_with`] sends, for any HTTP client.
+    pub fn prepare_trigger_with(
+        &self,
+        channels: &[&str],
+        event: &str,
+        data: &str,
+        socket_id: Option<&str>,
+        info: Option<&str>,
+    ) -> Result<Prepared, Error> {
         let names = channels
             .iter()
             .map(|c| ChannelName::with_max_len(c, 200))
@@ -418,7 +476,7 @@ impl Rest {
                 invalid(argument)(e)
             },
         )?;
-        self.request("POST", "/events", &[], Some(&body[..n]))
+        self.prepare("POST", "/events", &[], Some(&body[..n]))
     }
 
     /// Triggers `event` on channels.
@@ -441,6 +499,11 @@ impl Rest {
 
     /// Triggers up to 10 events in one request.
     pub fn trigger_batch(&self, items: &[BatchItem]) -> Result<String, Error> {
+        self.send(self.prepare_trigger_batch(items)?)
+    }
+
+    /// The signed request [`Rest::trigger_batch`] sends, for any HTTP client.
+    pub fn prepare_trigger_batch(&self, items: &[BatchItem]) -> Result<Prepared, Error> {
         let mut events = Vec::with_capacity(items.len());
         for it in items {
             events.push(BatchEvent {
@@ -463,11 +526,20 @@ impl Rest {
             + 64;
         let mut body = vec![0u8; size];
         let n = signing::write_batch_body(&mut body, &events).map_err(invalid("batch"))?;
-        self.request("POST", "/batch_events", &[], Some(&body[..n]))
+        self.prepare("POST", "/batch_events", &[], Some(&body[..n]))
     }
 
     /// `GET /channels`, optionally filtered by prefix and with `info` attributes.
     pub fn channels(&self, prefix: Option<&str>, info: Option<&str>) -> Result<String, Error> {
+        self.send(self.prepare_channels(prefix, info)?)
+    }
+
+    /// The signed request [`Rest::channels`] sends, for any HTTP client.
+    pub fn prepare_channels(
+        &self,
+        prefix: Option<&str>,
+        info: Option<&str>,
+    ) -> Result<Prepared, Error> {
         let mut params = Vec::new();
         if let Some(p) = prefix {
             params.push(("filter_by_prefix", p));
@@ -475,18 +547,28 @@ impl Rest {
         if let Some(i) = info {
             params.push(("info", i));
         }
-        self.request("GET", "/channels", &params, None)
+        self.prepare("GET", "/channels", &params, None)
     }
 
     /// `GET /channels/{name}` with optional `info` attributes.
     pub fn channel(&self, name: &str, info: Option<&str>) -> Result<String, Error> {
+        self.send(self.prepare_channel(name, info)?)
+    }
+
+    /// The signed request [`Rest::channel`] sends, for any HTTP client.
+    pub fn prepare_channel(&self, name: &str, info: Option<&str>) -> Result<Prepared, Error> {
         ChannelName::with_max_len(name, 200).map_err(invalid("channel"))?;
         let params: Vec<(&str, &str)> = info.map(|i| ("info", i)).into_iter().collect();
-        self.request("GET", &format!("/channels/{name}"), &params, None)
+        self.prepare("GET", &format!("/channels/{name}"), &params, None)
     }
 
     /// `GET /channels/{name}/users` of a presence channel.
     pub fn users(&self, name: &str) -> Result<String, Error> {
+        self.send(self.prepare_users(name)?)
+    }
+
+    /// The signed request [`Rest::users`] sends, for any HTTP client.
+    pub fn prepare_users(&self, name: &str) -> Result<Prepared, Error> {
         let c = ChannelName::with_max_len(name, 200).map_err(invalid("channel"))?;
         if !c.kind().is_presence() {
             return Err(invalid_because(
@@ -494,19 +576,40 @@ impl Rest {
                 "users are listed for presence channels only",
             ));
         }
-        self.request("GET", &format!("/channels/{name}/users"), &[], None)
+        self.prepare("GET", &format!("/channels/{name}/users"), &[], None)
     }
 
     /// Sends an event to every connection signed in as `user_id`.
     pub fn send_to_user(&self, user_id: &str, event: &str, data: &str) -> Result<String, Error> {
+        self.send(self.prepare_send_to_user(user_id, event, data)?)
+    }
+
+    /// The signed request [`Rest::send_to_user`] sends, for any HTTP client.
+    pub fn prepare_send_to_user(
+        &self,
+        user_id: &str,
+        event: &str,
+        data: &str,
+    ) -> Result<Prepared, Error> {
         UserId::new(user_id).map_err(invalid("user_id"))?;
-        self.trigger(&[&format!("#server-to-user-{user_id}")], event, data)
+        self.prepare_trigger_with(
+            &[&format!("#server-to-user-{user_id}")],
+            event,
+            data,
+            None,
+            None,
+        )
     }
 
     /// Closes every connection signed in as `user_id`.
     pub fn terminate_user_connections(&self, user_id: &str) -> Result<String, Error> {
+        self.send(self.prepare_terminate_user_connections(user_id)?)
+    }
+
+    /// The signed request [`Rest::terminate_user_connections`] sends, for any HTTP client.
+    pub fn prepare_terminate_user_connections(&self, user_id: &str) -> Result<Prepared, Error> {
         UserId::new(user_id).map_err(invalid("user_id"))?;
-        self.request(
+        self.prepare(
             "POST",
             &format!("/users/{user_id}/terminate_connections"),
             &[],

@@ -73,6 +73,33 @@ fn parse<'a, T: Deserialize<'a>>(what: &str, body: &'a str) -> Result<T, Error> 
     serde_json::from_str(body).map_err(|e| Error::Response(format!("{what}: {e} in {body:?}")))
 }
 
+impl Channels {
+    /// A `GET /channels` answer.
+    pub fn parse(body: &str) -> Result<Self, Error> {
+        parse("channels", body)
+    }
+}
+
+impl ChannelInfo {
+    /// A `GET /channels/{name}` answer.
+    pub fn parse(body: &str) -> Result<Self, Error> {
+        parse("channel", body)
+    }
+}
+
+impl TriggerInfo {
+    /// A trigger's answer (with `info`, or `{}`).
+    pub fn parse(body: &str) -> Result<Self, Error> {
+        parse("trigger", body)
+    }
+}
+
+/// The user ids of a `GET /channels/{name}/users` answer.
+pub fn parse_user_ids(body: &str) -> Result<Vec<String>, Error> {
+    let users: Users = parse("users", body)?;
+    Ok(users.users.into_iter().map(|u| u.id).collect())
+}
+
 impl Rest {
     /// The occupied channels whose names start with `prefix`, with the `info` attributes
     /// (`user_count` needs `prefix` `presence-`).
@@ -81,19 +108,18 @@ impl Rest {
         prefix: Option<&str>,
         info: Option<&str>,
     ) -> Result<Channels, Error> {
-        parse("channels", &self.channels(prefix, info)?)
+        Channels::parse(&self.channels(prefix, info)?)
     }
 
     /// One channel's state, with the `info` attributes (`user_count`, `subscription_count`,
     /// `cache`).
     pub fn channel_info(&self, name: &str, info: Option<&str>) -> Result<ChannelInfo, Error> {
-        parse("channel", &self.channel(name, info)?)
+        ChannelInfo::parse(&self.channel(name, info)?)
     }
 
     /// A presence channel's user ids.
     pub fn user_ids(&self, name: &str) -> Result<Vec<String>, Error> {
-        let users: Users = parse("users", &self.users(name)?)?;
-        Ok(users.users.into_iter().map(|u| u.id).collect())
+        parse_user_ids(&self.users(name)?)
     }
 
     /// Triggers `T` as JSON data on `channels`, asking for the `info` attributes back.
@@ -107,10 +133,7 @@ impl Rest {
         let json = serde_json::to_string(data).map_err(|e| {
             crate::rest::invalid_because("data", format!("cannot be written as JSON: {e}"))
         })?;
-        parse(
-            "trigger",
-            &self.trigger_with(channels, event, &json, None, Some(info))?,
-        )
+        TriggerInfo::parse(&self.trigger_with(channels, event, &json, None, Some(info))?)
     }
 }
 

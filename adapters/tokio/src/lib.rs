@@ -18,6 +18,8 @@
 //! * [`Pusher`]: the handle (`Clone + Send + Sync`): subscribe (resolves when the server
 //!   confirms), client events, sign-in, streams of events, states and typed errors.
 //! * [`Channel`]: a subscribed channel, a `Stream` of its events.
+//! * [`rest::AsyncRest`]: the REST API, async, on a keep-alive pool (the blocking library's
+//!   requests, checks and errors).
 //! * [`auth`]: async authorizers: any pusher-std authorizer on the blocking pool, or an async
 //!   closure.
 //!
@@ -29,6 +31,7 @@ pub mod auth;
 mod client;
 mod driver;
 mod net;
+pub mod rest;
 
 pub use client::{Builder, CallError, Channel, ChannelEvent, Pusher, SubscribeFailure};
 pub use driver::CHANNELS;

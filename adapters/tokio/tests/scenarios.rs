@@ -317,3 +317,140 @@ async fn a_thousand_clients(server: &Dev) {
         started.elapsed()
     );
 }
+
+fn async_rest(server: &dyn Server) -> pusher_tokio::rest::AsyncRest {
+    let mut config =
+        pusher_std::rest::Config::new(APP_ID, KEY, SECRET).host("127.0.0.1", server.port(), false);
+    config.proxy = pusher_std::http::ProxyConfig::Off;
+    pusher_tokio::rest::AsyncRest::new(config).unwrap()
+}
+
+#[test]
+fn async_rest_triggers_queries_and_keeps_its_connection() {
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    runtime().block_on(async {
+        let rest = async_rest(&server);
+        let alice = client(&server, "alice").await;
+        let mut public = alice.subscribe("public-ar").await.unwrap();
+        let mut room = alice.subscribe("presence-ar").await.unwrap();
+        let before = server.0.accepted_connections();
+        for i in 0..20 {
+            rest.trigger(&["public-ar"], "tick", &format!(r#"{{"i":{i}}}"#))
+                .await
+                .unwrap();
+        }
+        let opened = server.0.accepted_connections() - before;
+        assert_eq!(opened, 1, "20 async triggers over {opened} connections");
+        for _ in 0..20 {
+            next_named(&mut public, "tick").await;
+        }
+        // Typed answers.
+        let channels = rest
+            .channels(Some("presence-"), Some("user_count"))
+            .await
+            .unwrap();
+        assert_eq!(channels.channels["presence-ar"].user_count, Some(1));
+        assert!(rest.channel("public-ar", None).await.unwrap().occupied);
+        assert_eq!(rest.user_ids("presence-ar").await.unwrap(), ["alice"]);
+        let info = rest
+            .trigger_info(&["public-ar"], "counted", "{}", "subscription_count")
+            .await
+            .unwrap();
+        assert_eq!(info.channels["public-ar"].subscription_count, Some(1));
+        // Concurrent triggers from many tasks share the client.
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let rest = rest.clone();
+            tasks.push(tokio::spawn(async move {
+                rest.trigger(&["presence-ar"], "many", &format!("{i}"))
+                    .await
+                    .unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        for _ in 0..50 {
+            next_named(&mut room, "many").await;
+        }
+        // The blocking library's checks and errors.
+        assert!(matches!(
+            rest.trigger(&["bad name"], "e", "{}").await,
+            Err(pusher_std::rest::Error::Invalid {
+                argument: "channels",
+                ..
+            })
+        ));
+        let mut wrong = pusher_std::rest::Config::new(APP_ID, KEY, "wrong").host(
+            "127.0.0.1",
+            server.port(),
+            false,
+        );
+        wrong.proxy = pusher_std::http::ProxyConfig::Off;
+        let wrong = pusher_tokio::rest::AsyncRest::new(wrong).unwrap();
+        assert!(matches!(
+            wrong.trigger(&["public-ar"], "e", "{}").await,
+            Err(pusher_std::rest::Error::Auth { .. })
+        ));
+        let dead = common::free_port();
+        let mut gone =
+            pusher_std::rest::Config::new(APP_ID, KEY, SECRET).host("127.0.0.1", dead, false);
+        gone.proxy = pusher_std::http::ProxyConfig::Off;
+        let gone = pusher_tokio::rest::AsyncRest::new(gone).unwrap();
+        assert!(matches!(
+            gone.trigger(&["public-ar"], "e", "{}").await,
+            Err(pusher_std::rest::Error::Transport(_))
+        ));
+        alice.shutdown().await;
+    });
+}
+
+/// An async REST trigger is received by pusher-js.
+#[cfg(feature = "interop-peers")]
+#[test]
+fn pusher_js_receives_an_async_rest_trigger() {
+    use std::io::BufRead;
+    let server = common::Soketi::start();
+    let dir = common::peers_dir();
+    let mut js = std::process::Command::new("node")
+        .env("NODE_PATH", dir.join("node_modules"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../std/tests/peers/pusher_js_listen.js"
+        ))
+        .args([
+            KEY,
+            "127.0.0.1",
+            &server.port().to_string(),
+            "js-async",
+            "greeting",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(js.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "READY");
+    runtime().block_on(async {
+        #[derive(serde::Serialize)]
+        struct Greeting<'a> {
+            from: &'a str,
+            n: u8,
+        }
+        async_rest(&server)
+            .trigger_json(
+                &["js-async"],
+                "greeting",
+                &Greeting {
+                    from: "pusher-tokio",
+                    n: 1,
+                },
+            )
+            .await
+            .unwrap();
+    });
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        r#"{"from":"pusher-tokio","n":1}"#
+    );
+    assert!(js.wait().unwrap().success());
+}
