@@ -355,8 +355,12 @@ fn run(
             user_id: e.user_id.map(str::to_owned),
         });
     });
-    let tx = updates.clone();
+    let (tx, now) = (updates.clone(), shared.clone());
     p.on_state_change(move |previous, current| {
+        // Handles see a new state at once (the socket id follows after the step).
+        if let Ok(mut s) = now.lock() {
+            s.state = current;
+        }
         let _ = tx.send(Update::State { previous, current });
     });
     let tx = updates;

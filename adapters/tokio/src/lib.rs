@@ -35,5 +35,6 @@ pub mod rest;
 
 pub use client::{Builder, CallError, Channel, ChannelEvent, Pusher, SubscribeFailure};
 pub use driver::CHANNELS;
+pub use futures_core;
 pub use pusher_core;
 pub use pusher_std;

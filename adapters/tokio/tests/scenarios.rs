@@ -340,7 +340,10 @@ fn async_rest_triggers_queries_and_keeps_its_connection() {
                 .unwrap();
         }
         let opened = server.0.accepted_connections() - before;
-        assert_eq!(opened, 1, "20 async triggers over {opened} connections");
+        println!("20 async triggers over {opened} connection(s)");
+        // One, as a rule; hyper hands a connection back to its pool from a task of its own,
+        // so on a loaded machine the next request may open a second one. Without reuse: 20.
+        assert!(opened <= 2, "20 async triggers over {opened} connections");
         for _ in 0..20 {
             next_named(&mut public, "tick").await;
         }
