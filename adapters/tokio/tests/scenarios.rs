@@ -212,21 +212,33 @@ fn signin_and_send_to_user_on_soketi() {
 
 #[test]
 fn a_server_restart_brings_every_channel_back_with_fresh_auth() {
-    runtime().block_on(server_restart());
+    runtime().block_on(server_restart(|port| {
+        Box::new(Dev::start_on(pusher_dev_server::Compat::Pusher, port)) as Box<dyn Server + Send>
+    }));
 }
 
-async fn server_restart() {
+#[cfg(feature = "interop-peers")]
+#[test]
+fn a_soketi_restart_brings_every_channel_back_with_fresh_auth() {
+    runtime().block_on(server_restart(|port| {
+        Box::new(common::Soketi::start_on(port)) as Box<dyn Server + Send>
+    }));
+}
+
+/// The server killed and started again on the same port: every channel comes back on a new
+/// socket, the private one signed again, and events flow.
+async fn server_restart(start: fn(u16) -> Box<dyn Server + Send>) {
     let port = common::free_port();
-    let server = off_runtime(move || Dev::start_on(pusher_dev_server::Compat::Pusher, port)).await;
-    let alice = client(&server, "alice").await;
+    let server = off_runtime(move || start(port)).await;
+    let alice = client(server.as_ref(), "alice").await;
     let mut private = alice.subscribe("private-r").await.unwrap();
     let mut public = alice.subscribe("public-r").await.unwrap();
     // Each channel's stream starts with its confirmation.
     next_named(&mut private, "pusher:subscription_succeeded").await;
     next_named(&mut public, "pusher:subscription_succeeded").await;
     let first = alice.socket_id().await.unwrap();
-    off_runtime(move || server.0.stop()).await;
-    let server = off_runtime(move || Dev::start_on(pusher_dev_server::Compat::Pusher, port)).await;
+    off_runtime(move || drop(server)).await;
+    let server = off_runtime(move || start(port)).await;
     next_named(&mut private, "pusher:subscription_succeeded").await;
     next_named(&mut public, "pusher:subscription_succeeded").await;
     let second = alice.socket_id().await.unwrap();
