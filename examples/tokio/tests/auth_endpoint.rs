@@ -49,6 +49,16 @@ fn dev_server() -> pusher_dev_server::DevServer {
     .unwrap()
 }
 
+/// A tokio client on the dev server at `port`, authorized through the endpoint.
+async fn connect(port: u16, auth: pusher_std::auth::HttpAuthorizer) -> pusher_tokio::Pusher {
+    let options = pusher_std::pusher::Options::host(KEY, "127.0.0.1", port, port, false);
+    pusher_tokio::Pusher::builder(options)
+        .authorizer(pusher_tokio::auth::Blocking::new(auth))
+        .connect()
+        .await
+        .unwrap()
+}
+
 #[test]
 fn the_tokio_client_subscribes_through_the_endpoint() {
     let server = dev_server();
@@ -60,17 +70,7 @@ fn the_tokio_client_subscribes_through_the_endpoint() {
         .block_on(async move {
             let mut auth = pusher_std::auth::HttpAuthorizer::new(&url).unwrap();
             auth.headers.push(("X-User".into(), "device-7".into()));
-            let pusher = pusher_tokio::Pusher::builder(pusher_std::pusher::Options::host(
-                KEY,
-                "127.0.0.1",
-                port,
-                port,
-                false,
-            ))
-            .authorizer(pusher_tokio::auth::Blocking::new(auth))
-            .connect()
-            .await
-            .unwrap();
+            let pusher = connect(port, auth).await;
             pusher.subscribe("private-ep").await.unwrap();
             let room = pusher.subscribe("presence-ep").await.unwrap();
             assert_eq!(
@@ -84,17 +84,7 @@ fn the_tokio_client_subscribes_through_the_endpoint() {
         .unwrap()
         .block_on(async move {
             let auth = pusher_std::auth::HttpAuthorizer::new(&ep.url).unwrap();
-            let pusher = pusher_tokio::Pusher::builder(pusher_std::pusher::Options::host(
-                KEY,
-                "127.0.0.1",
-                port,
-                port,
-                false,
-            ))
-            .authorizer(pusher_tokio::auth::Blocking::new(auth))
-            .connect()
-            .await
-            .unwrap();
+            let pusher = connect(port, auth).await;
             let e = pusher.subscribe("private-ep").await.unwrap_err();
             assert_eq!(e, pusher_tokio::SubscribeFailure::Refused(Some(403)), "{e}");
             pusher.shutdown().await;
