@@ -68,10 +68,14 @@ pub mod auth;
 mod base64;
 mod buf;
 pub mod client;
+#[cfg(feature = "encryption")]
+pub mod encrypted;
 mod fmt;
 mod hmac;
 pub mod name;
 pub mod rest;
+#[cfg(feature = "encryption")]
+mod secretbox;
 pub mod server;
 mod sha1;
 pub mod signer;

@@ -105,6 +105,22 @@ fn main() -> ! {
             let _ = black_box(e);
         }
     }
+    #[cfg(feature = "encryption")]
+    {
+        // Encrypted channels: open and seal with an opaque key, nonce and data.
+        let key: [u8; 32] = black_box([7; 32]);
+        let mut out = [0u8; 256];
+        let _ = black_box(pusher_core::encrypted::decrypt(&key, text(), &mut out));
+        let (mut scratch, mut sealed) = ([0u8; 128], [0u8; 256]);
+        let nonce: [u8; 24] = black_box([9; 24]);
+        let _ = black_box(pusher_core::encrypted::encrypt(
+            &key,
+            &nonce,
+            text(),
+            &mut scratch,
+            &mut sealed,
+        ));
+    }
 
     // The client, driven by opaque input.
     let mut rx = [0u8; 512];

@@ -1,0 +1,229 @@
+//! Encrypted channels' event data (`private-encrypted-`): `{"nonce":B64,"ciphertext":B64}`
+//! opened with the channel's shared secret into the caller's buffer, and sealed the same way
+//! for triggers. The `encryption` feature; the shared secret comes with the channel's auth
+//! ([`crate::auth::shared_secret`] on a server).
+
+use core::fmt;
+
+use crate::buf::{BufferTooSmall, Writer};
+use crate::secretbox::{self, NONCE, TAG};
+use crate::wire::json::{Kind, Value};
+
+/// Why encrypted data did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum DecryptError {
+    /// `data` is not a JSON object with string `nonce` and `ciphertext`.
+    NotEncrypted,
+    /// `nonce` or `ciphertext` is not valid base64.
+    Base64(&'static str),
+    /// The nonce is not 24 bytes.
+    BadNonce,
+    /// The ciphertext is shorter than its 16-byte tag.
+    TooShort,
+    /// The output buffer cannot hold the decoded ciphertext (`needed` bytes).
+    BufferTooSmall(BufferTooSmall),
+    /// The tag does not match: a wrong key (rotated?) or a tampered message.
+    Forged,
+    /// The plaintext is not UTF-8.
+    NotUtf8,
+}
+
+impl fmt::Display for DecryptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecryptError::NotEncrypted => {
+                f.write_str("data is not {\"nonce\":..,\"ciphertext\":..}")
+            }
+            DecryptError::Base64(field) => write!(f, "`{field}` is not base64"),
+            DecryptError::BadNonce => f.write_str("the nonce is not 24 bytes"),
+            DecryptError::TooShort => f.write_str("the ciphertext is shorter than its tag"),
+            DecryptError::BufferTooSmall(e) => e.fmt(f),
+            DecryptError::Forged => {
+                f.write_str("the message does not open with this key (wrong key or tampered)")
+            }
+            DecryptError::NotUtf8 => f.write_str("the plaintext is not UTF-8"),
+        }
+    }
+}
+
+impl core::error::Error for DecryptError {}
+
+/// Opens an encrypted event's `data` with the channel's shared secret; the plaintext (the
+/// JSON the publisher encrypted) borrows `out`, which needs the ciphertext's decoded length.
+///
+/// ```
+/// # use pusher_core::encrypted::decrypt;
+/// // protocol.md §7.4, S2 (the Go library's vector).
+/// let key: [u8; 32] = [
+///     0x00, 0x48, 0x31, 0xf9, 0x9d, 0x2a, 0x4e, 0x86, 0x72, 0x3e, 0x89, 0x3c, 0xad, 0xed,
+///     0x3a, 0x28, 0x97, 0xde, 0xed, 0xdb, 0xed, 0x95, 0x14, 0xfe, 0x94, 0x97, 0xdc, 0xdd,
+///     0xc5, 0x2b, 0xd5, 0x0b,
+/// ];
+/// let data = r#"{"nonce":"sjklahvpWWQgAjTx5FfYHCCxd2AmaL9T","ciphertext":"zoDEe8dA3nDXKsybAWce/hXGW4szJw=="}"#;
+/// let mut out = [0u8; 64];
+/// assert_eq!(decrypt(&key, data, &mut out)?, "Hello!");
+/// # Ok::<(), pusher_core::encrypted::DecryptError>(())
+/// ```
+pub fn decrypt<'o>(
+    shared_secret: &[u8; 32],
+    data: &str,
+    out: &'o mut [u8],
+) -> Result<&'o str, DecryptError> {
+    let v = Value::parse(data).map_err(|_| DecryptError::NotEncrypted)?;
+    let field = |name: &str| {
+        v.get(name)
+            .filter(|f| f.kind() == Kind::String)
+            .and_then(|f| f.as_raw_str())
+            .and_then(|r| r.as_str())
+            .ok_or(DecryptError::NotEncrypted)
+    };
+    let (nonce_b64, ciphertext_b64) = (field("nonce")?, field("ciphertext")?);
+    let mut nonce = [0u8; NONCE];
+    let n = crate::base64::decode_into(nonce_b64.as_bytes(), &mut nonce)
+        .ok_or(DecryptError::Base64("nonce"))?;
+    if n != NONCE {
+        return Err(DecryptError::BadNonce);
+    }
+    let needed = ciphertext_b64.len() / 4 * 3;
+    let boxed_len = if out.len() >= needed {
+        crate::base64::decode_into(ciphertext_b64.as_bytes(), out)
+            .ok_or(DecryptError::Base64("ciphertext"))?
+    } else {
+        return Err(DecryptError::BufferTooSmall(BufferTooSmall { needed }));
+    };
+    if boxed_len < TAG {
+        return Err(DecryptError::TooShort);
+    }
+    let boxed = out.get_mut(..boxed_len).ok_or(DecryptError::TooShort)?;
+    if !secretbox::open(shared_secret, &nonce, boxed) {
+        return Err(DecryptError::Forged);
+    }
+    let plain = boxed.get(TAG..).ok_or(DecryptError::TooShort)?;
+    core::str::from_utf8(plain).map_err(|_| DecryptError::NotUtf8)
+}
+
+/// Seals `plaintext` with the channel's shared secret and a fresh 24-byte `nonce` (random,
+/// never reused with the same key) as the `data` of a trigger: writes
+/// `{"nonce":B64,"ciphertext":B64}` into `out` and returns it. `scratch` holds the sealed
+/// bytes (16 more than the plaintext).
+pub fn encrypt<'o>(
+    shared_secret: &[u8; 32],
+    nonce: &[u8; NONCE],
+    plaintext: &str,
+    scratch: &mut [u8],
+    out: &'o mut [u8],
+) -> Result<&'o str, BufferTooSmall> {
+    let sealed_len = plaintext.len() + TAG;
+    let sealed = scratch
+        .get_mut(..sealed_len)
+        .ok_or(BufferTooSmall { needed: sealed_len })?;
+    use crate::buf::Bytes as _;
+    if let Some(text) = sealed.get_mut(TAG..) {
+        text.copy_from(plaintext.as_bytes());
+    }
+    if !secretbox::seal(shared_secret, nonce, sealed) {
+        return Err(BufferTooSmall { needed: sealed_len });
+    }
+    let mut w = Writer::new(out);
+    w.push_str(r#"{"nonce":""#);
+    crate::base64::encode_into(nonce, &mut w);
+    w.push_str(r#"","ciphertext":""#);
+    crate::base64::encode_into(sealed, &mut w);
+    w.push_str(r#""}"#);
+    let n = w.finish_len()?;
+    core::str::from_utf8(out.get(..n).unwrap_or(&[])).map_err(|_| BufferTooSmall { needed: n })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex32(h: &str) -> [u8; 32] {
+        let mut k = [0u8; 32];
+        for (i, b) in k.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap();
+        }
+        k
+    }
+
+    #[test]
+    fn the_go_librarys_decrypt_vector_opens_and_tampering_is_caught() {
+        let key = hex32("004831f99d2a4e86723e893caded3a2897deeddbed9514fe9497dcddc52bd50b");
+        let data = r#"{"nonce":"sjklahvpWWQgAjTx5FfYHCCxd2AmaL9T","ciphertext":"zoDEe8dA3nDXKsybAWce/hXGW4szJw=="}"#;
+        let mut out = [0u8; 64];
+        assert_eq!(decrypt(&key, data, &mut out), Ok("Hello!"));
+        let tampered = data.replace("zoDE", "zoDF");
+        assert_eq!(
+            decrypt(&key, &tampered, &mut out),
+            Err(DecryptError::Forged)
+        );
+        let mut other = key;
+        other[0] ^= 1;
+        assert_eq!(decrypt(&other, data, &mut out), Err(DecryptError::Forged));
+        assert_eq!(
+            decrypt(
+                &key,
+                r#"{"nonce":"c2hvcnQ=","ciphertext":"zoDEe8dA3nDXKsybAWce/hXGW4szJw=="}"#,
+                &mut out
+            ),
+            Err(DecryptError::BadNonce)
+        );
+        assert_eq!(
+            decrypt(&key, r#"{"text":"plain"}"#, &mut out),
+            Err(DecryptError::NotEncrypted)
+        );
+        assert_eq!(
+            decrypt(&key, "not json", &mut out),
+            Err(DecryptError::NotEncrypted)
+        );
+        assert_eq!(
+            decrypt(
+                &key,
+                r#"{"nonce":"sjklahvpWWQgAjTx5FfYHCCxd2AmaL9T","ciphertext":"!!!!"}"#,
+                &mut out
+            ),
+            Err(DecryptError::Base64("ciphertext"))
+        );
+        assert_eq!(
+            decrypt(
+                &key,
+                r#"{"nonce":"sjklahvpWWQgAjTx5FfYHCCxd2AmaL9T","ciphertext":"AAAA"}"#,
+                &mut out
+            ),
+            Err(DecryptError::TooShort)
+        );
+        let mut small = [0u8; 8];
+        assert!(matches!(
+            decrypt(&key, data, &mut small),
+            Err(DecryptError::BufferTooSmall(_))
+        ));
+    }
+
+    #[test]
+    fn the_python_librarys_encrypt_vector_seals_byte_for_byte() {
+        // S1: the shared secret of E3, an ASCII nonce, and the expected ciphertext.
+        let key = hex32("709ef3090a24bfa98382cb5d025ca3622c82d31fa27f10b005c0dca27bae6516");
+        let nonce: [u8; 24] = *b"XAJI0Y6DPBHSAHXTHV3A3ZMF";
+        let (mut scratch, mut out) = ([0u8; 64], [0u8; 160]);
+        let data = encrypt(
+            &key,
+            &nonce,
+            "kkkT5OOkOkO5kT5TOO5TkOT5TTk5O55T",
+            &mut scratch,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            data,
+            r#"{"nonce":"WEFKSTBZNkRQQkhTQUhYVEhWM0EzWk1G","ciphertext":"tsYJa2JgGDOpVIYFe4aNVWAvZlpB7z7CjN9mpIdbATE0Yc4izN8aM8D6VigBxnIQ"}"#
+        );
+        let data = std::string::String::from(data);
+        let mut plain = [0u8; 64];
+        assert_eq!(
+            decrypt(&key, &data, &mut plain),
+            Ok("kkkT5OOkOkO5kT5TOO5TkOT5TTk5O55T")
+        );
+    }
+}
