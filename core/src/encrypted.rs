@@ -227,3 +227,55 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod trigger_tests {
+    use crate::name::{ChannelName, EventName};
+    use crate::rest::{RestError, write_encrypted_trigger_body};
+
+    #[test]
+    fn an_encrypted_trigger_opens_with_the_channels_shared_secret() {
+        let mk = [0x61u8; 32]; // E4: ASCII `a` * 32
+        let channel = ChannelName::new("private-encrypted-channel-a").unwrap();
+        let (mut out, mut scratch) = ([0u8; 512], [0u8; 256]);
+        let n = write_encrypted_trigger_body(
+            &mut out,
+            &mut scratch,
+            channel,
+            EventName::new("order").unwrap(),
+            r#"{"id":7}"#,
+            &mk,
+            &[5; 24],
+            None,
+            None,
+        )
+        .unwrap();
+        let body = core::str::from_utf8(&out[..n]).unwrap();
+        let v = crate::wire::json::Value::parse(body).unwrap();
+        let data_raw = v.get("data").unwrap().as_raw_str().unwrap();
+        let mut data = [0u8; 256];
+        let data = data_raw.unescape_into(&mut data).unwrap();
+        let secret = crate::auth::shared_secret(channel, &mk);
+        let mut plain = [0u8; 64];
+        assert_eq!(super::decrypt(&secret, data, &mut plain), Ok(r#"{"id":7}"#));
+        assert!(
+            body.ends_with(r#""channels":["private-encrypted-channel-a"]}"#),
+            "{body}"
+        );
+        let public = ChannelName::new("orders").unwrap();
+        assert_eq!(
+            write_encrypted_trigger_body(
+                &mut out,
+                &mut scratch,
+                public,
+                EventName::new("e").unwrap(),
+                "{}",
+                &mk,
+                &[5; 24],
+                None,
+                None
+            ),
+            Err(RestError::EncryptedChannel)
+        );
+    }
+}

@@ -55,6 +55,8 @@ pub enum Error {
     /// A webhook was refused: wrong key, bad signature, malformed body. (Not a 401 from
     /// the API: the request came to us.)
     Webhook(WebhookError),
+    /// An encrypted channel's data did not open with the configured master key.
+    Decrypt(pusher_core::encrypted::DecryptError),
 }
 
 /// Why a request was not sent.
@@ -103,6 +105,7 @@ impl fmt::Display for Error {
             Error::Transport(e) => write!(f, "transport: {e}"),
             Error::Response(m) => write!(f, "unexpected answer: {m}"),
             Error::Webhook(e) => write!(f, "webhook refused: {e}"),
+            Error::Decrypt(e) => write!(f, "encrypted data: {e}"),
         }
     }
 }
@@ -147,6 +150,10 @@ pub struct Config {
     pub ca_pem: Option<Vec<u8>>,
     /// More `(key, secret)` pairs whose webhooks [`Rest::webhook`] accepts (key rotation).
     pub webhook_keys: Vec<(String, String)>,
+    /// The encryption master key (32 bytes) for `private-encrypted-` channels: their
+    /// triggers are sealed, their auth responses carry the shared secret, and their
+    /// webhook client events are opened. Set it with [`Config::encryption_master_key_base64`].
+    pub encryption_master_key: Option<[u8; 32]>,
 }
 
 impl Config {
@@ -166,6 +173,7 @@ impl Config {
             proxy: ProxyConfig::FromEnv,
             ca_pem: None,
             webhook_keys: Vec::new(),
+            encryption_master_key: None,
         }
     }
 
@@ -206,6 +214,15 @@ impl Config {
         let mut cfg = Config::new(app_id, key, secret);
         cfg.endpoint = endpoint;
         Ok(cfg)
+    }
+
+    /// Sets the encryption master key from its base64 (as the dashboard and the official
+    /// libraries give it); it must decode to exactly 32 bytes.
+    pub fn encryption_master_key_base64(mut self, b64: &str) -> Result<Self, Error> {
+        let key = pusher_core::auth::decode_master_key(b64)
+            .map_err(|e| Error::Config(format!("encryption master key: {e}")))?;
+        self.encryption_master_key = Some(key);
+        Ok(self)
     }
 
     /// Reads `PUSHER_URL`.
@@ -465,6 +482,9 @@ impl Rest {
             .map(SocketId::new)
             .transpose()
             .map_err(invalid("socket_id"))?;
+        if names.iter().any(|c| c.kind().is_encrypted()) {
+            return self.prepare_encrypted_trigger(&names, ev, data, socket, info);
+        }
         let mut body =
             vec![0u8; data.len() * 6 + channels.iter().map(|c| c.len() + 3).sum::<usize>() + 512];
         let n = signing::write_trigger_body(&mut body, &names, ev, data, socket, info).map_err(
@@ -476,6 +496,48 @@ impl Rest {
                 invalid(argument)(e)
             },
         )?;
+        self.prepare("POST", "/events", &[], Some(&body[..n]))
+    }
+
+    /// An encrypted channel's trigger: sealed with its shared secret under a fresh random
+    /// nonce; the channel must be the trigger's only one and a master key configured.
+    fn prepare_encrypted_trigger(
+        &self,
+        names: &[ChannelName<'_>],
+        event: EventName<'_>,
+        data: &str,
+        socket: Option<SocketId<'_>>,
+        info: Option<&str>,
+    ) -> Result<Prepared, Error> {
+        let [channel] = names else {
+            return Err(invalid_because(
+                "channels",
+                "an encrypted channel must be the only channel of its trigger",
+            ));
+        };
+        let key = self.config.encryption_master_key.as_ref().ok_or_else(|| {
+            invalid_because(
+                "channels",
+                "triggering an encrypted channel needs Config::encryption_master_key",
+            )
+        })?;
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce)
+            .map_err(|e| Error::Config(format!("no randomness for the nonce: {e}")))?;
+        let mut scratch = vec![0u8; data.len() * 3 + 128];
+        let mut body = vec![0u8; data.len() * 8 + channel.as_str().len() + 512];
+        let n = signing::write_encrypted_trigger_body(
+            &mut body,
+            &mut scratch,
+            *channel,
+            event,
+            data,
+            key,
+            &nonce,
+            socket,
+            info,
+        )
+        .map_err(invalid("data"))?;
         self.prepare("POST", "/events", &[], Some(&body[..n]))
     }
 
@@ -629,7 +691,13 @@ impl Rest {
         let mut out = vec![0u8; 256 + channel_data.map_or(0, |d| d.len() * 6)];
         let json = self
             .credentials()
-            .channel_auth_response(&mut out, socket, name, channel_data, None)
+            .channel_auth_response(
+                &mut out,
+                socket,
+                name,
+                channel_data,
+                self.config.encryption_master_key.as_ref(),
+            )
             .map_err(|e| invalid_because("channel_data", e.to_string()))?;
         Ok(json.to_owned())
     }
@@ -678,11 +746,26 @@ impl Rest {
         let mut events = Vec::new();
         for e in hook.events() {
             let e = e.map_err(Error::Webhook)?;
+            let channel = unescaped(e.channel);
+            let mut data = unescaped(e.data);
+            if let (Some(c), Some(d), Some(key)) = (
+                channel.as_deref(),
+                data.as_deref(),
+                self.config.encryption_master_key.as_ref(),
+            ) && let Ok(name) = ChannelName::with_max_len(c, 200)
+                && name.kind().is_encrypted()
+            {
+                let secret = pusher_core::auth::shared_secret(name, key);
+                let mut out = vec![0u8; d.len()];
+                let plain = pusher_core::encrypted::decrypt(&secret, d, &mut out)
+                    .map_err(Error::Decrypt)?;
+                data = Some(plain.to_owned());
+            }
             events.push(WebhookEvent {
                 name: unescaped(Some(e.name)).unwrap_or_default(),
-                channel: unescaped(e.channel),
+                channel,
                 event: unescaped(e.event),
-                data: unescaped(e.data),
+                data,
                 socket_id: unescaped(e.socket_id),
                 user_id: unescaped(e.user_id),
                 subscription_count: e.subscription_count,
@@ -793,5 +876,104 @@ mod tests {
             rest.webhook("other-key", &"0".repeat(64), body),
             Err(Error::Webhook(WebhookError::KeyMismatch))
         ));
+    }
+}
+
+#[cfg(test)]
+mod encryption_tests {
+    use super::*;
+
+    const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
+
+    fn rest() -> Rest {
+        Rest::new(
+            Config::new("1", "f00d", "tofu")
+                .encryption_master_key_base64(MASTER)
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn auth_responses_carry_the_node_librarys_shared_secret() {
+        let json = rest()
+            .authorize_channel("123.456", "private-encrypted-bla", None)
+            .unwrap();
+        assert!(
+            json.contains(r#""shared_secret":"nlr49ISQHz91yS3cy/yWmW8wFMNeTnNL5tNHnbPJcLQ=""#),
+            "{json}"
+        );
+        assert!(matches!(
+            Config::new("1", "k", "s").encryption_master_key_base64("c2hvcnQ="),
+            Err(Error::Config(_))
+        ));
+    }
+
+    #[test]
+    fn encrypted_triggers_are_sealed_alone_and_need_the_key() {
+        let r = rest();
+        let p = r
+            .prepare_trigger_with(&["private-encrypted-bla"], "e", r#"{"n":1}"#, None, None)
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&p.body.unwrap()).unwrap();
+        let data = body["data"].as_str().unwrap();
+        let key = pusher_core::auth::decode_master_key(MASTER).unwrap();
+        let secret = pusher_core::auth::shared_secret(
+            ChannelName::new("private-encrypted-bla").unwrap(),
+            &key,
+        );
+        let mut out = [0u8; 128];
+        assert_eq!(
+            pusher_core::encrypted::decrypt(&secret, data, &mut out),
+            Ok(r#"{"n":1}"#)
+        );
+        // Two triggers never share a nonce.
+        let again = r
+            .prepare_trigger_with(&["private-encrypted-bla"], "e", r#"{"n":1}"#, None, None)
+            .unwrap();
+        assert_ne!(again.body, Some(serde_json::to_vec(&body).unwrap()));
+        assert!(matches!(
+            r.prepare_trigger_with(&["private-encrypted-bla", "public"], "e", "{}", None, None),
+            Err(Error::Invalid {
+                argument: "channels",
+                ..
+            })
+        ));
+        let no_key = Rest::new(Config::new("1", "f00d", "tofu")).unwrap();
+        assert!(matches!(
+            no_key.prepare_trigger_with(&["private-encrypted-bla"], "e", "{}", None, None),
+            Err(Error::Invalid {
+                argument: "channels",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn webhook_client_events_on_encrypted_channels_are_opened() {
+        let r = rest();
+        let key = pusher_core::auth::decode_master_key(MASTER).unwrap();
+        let channel = ChannelName::new("private-encrypted-bla").unwrap();
+        let secret = pusher_core::auth::shared_secret(channel, &key);
+        let (mut scratch, mut sealed) = ([0u8; 128], [0u8; 256]);
+        let data = pusher_core::encrypted::encrypt(
+            &secret,
+            &[1; 24],
+            r#"{"t":"hi"}"#,
+            &mut scratch,
+            &mut sealed,
+        )
+        .unwrap();
+        let body = serde_json::json!({"time_ms": 1, "events": [
+            {"name": "client_event", "channel": "private-encrypted-bla", "event": "client-x", "data": data}
+        ]})
+        .to_string();
+        let sig = {
+            let creds = Credentials::new("f00d", "tofu");
+            let s = creds.sign(&[body.as_bytes()]);
+            String::from_utf8(s.to_hex().to_vec()).unwrap()
+        };
+        let (_, events) = r.webhook("f00d", &sig, body.as_bytes()).unwrap();
+        assert_eq!(events[0].data.as_deref(), Some(r#"{"t":"hi"}"#));
     }
 }

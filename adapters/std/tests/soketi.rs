@@ -221,3 +221,44 @@ fn typed_payloads_with_third_parties() {
 fn typed_rest() {
     scenarios::typed_rest(&Soketi::start());
 }
+
+/// pusher-js, with its encryption support and the official library's auth (which carries the
+/// shared secret), decrypts an event our REST library sealed for an encrypted channel.
+#[test]
+fn pusher_js_decrypts_our_encrypted_trigger() {
+    use std::io::{BufRead, BufReader};
+    const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
+    let server = Soketi::start();
+    let dir = peers_dir();
+    let mut js = Command::new("node")
+        .env("NODE_PATH", dir.join("node_modules"))
+        .arg(peer_script("pusher_js_encrypted.js"))
+        .args([
+            APP_ID,
+            KEY,
+            SECRET,
+            "127.0.0.1",
+            &server.port.to_string(),
+            MASTER,
+            "private-encrypted-orders",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(js.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "READY");
+    let mut config = pusher_std::rest::Config::new(APP_ID, KEY, SECRET)
+        .host("127.0.0.1", server.port, false)
+        .encryption_master_key_base64(MASTER)
+        .unwrap();
+    config.proxy = pusher_std::http::ProxyConfig::Off;
+    let rest = pusher_std::rest::Rest::new(config).unwrap();
+    rest.trigger(
+        &["private-encrypted-orders"],
+        "secret",
+        r#"{"id":42,"note":"é 🔒"}"#,
+    )
+    .unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), r#"{"id":42,"note":"é 🔒"}"#);
+    assert!(js.wait().unwrap().success());
+}

@@ -60,6 +60,54 @@ pub fn write_trigger_body(
     Ok(w.finish_len()?)
 }
 
+/// Writes the body of a trigger to an encrypted channel (`private-encrypted-`): `plaintext`
+/// sealed with the channel's shared secret (SHA-256 of the name and `master_key`) under
+/// `nonce` (24 random bytes, never reused), as `{"nonce","ciphertext"}` data; the channel
+/// is the trigger's only one, as the official libraries require. `scratch` holds the sealed
+/// bytes and their JSON: `plaintext.len() * 3 + 128` bytes suffice.
+#[cfg(feature = "encryption")]
+#[allow(clippy::too_many_arguments)]
+pub fn write_encrypted_trigger_body(
+    out: &mut [u8],
+    scratch: &mut [u8],
+    channel: ChannelName<'_>,
+    event: EventName<'_>,
+    plaintext: &str,
+    master_key: &[u8; 32],
+    nonce: &[u8; 24],
+    socket_id: Option<SocketId<'_>>,
+    info: Option<&str>,
+) -> Result<usize, RestError> {
+    if !channel.kind().is_encrypted() {
+        return Err(RestError::EncryptedChannel);
+    }
+    let secret = crate::auth::shared_secret(channel, master_key);
+    let sealed_len = plaintext.len() + 16;
+    let needed = sealed_len + sealed_len.div_ceil(3) * 4 + 64;
+    let (sealed, json) =
+        scratch
+            .split_at_mut_checked(sealed_len)
+            .ok_or(RestError::BufferTooSmall(crate::buf::BufferTooSmall {
+                needed,
+            }))?;
+    let data = crate::encrypted::encrypt(&secret, nonce, plaintext, sealed, json)
+        .map_err(|_| RestError::BufferTooSmall(crate::buf::BufferTooSmall { needed }))?;
+    if data.len() > MAX_DATA_LEN {
+        return Err(RestError::DataTooLarge);
+    }
+    let mut w = Writer::new(out);
+    w.push_str(r#"{"name":"#);
+    write_string(&mut w, event.as_str());
+    w.push_str(r#","data":"#);
+    write_string(&mut w, data);
+    w.push_str(r#","channels":["#);
+    write_string(&mut w, channel.as_str());
+    w.push_byte(b']');
+    optional_fields(&mut w, socket_id, info);
+    w.push_byte(b'}');
+    Ok(w.finish_len()?)
+}
+
 fn optional_fields(w: &mut Writer<'_>, socket_id: Option<SocketId<'_>>, info: Option<&str>) {
     if let Some(s) = socket_id {
         w.push_str(r#","socket_id":"#);

@@ -19,6 +19,8 @@ mod sign;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "encryption")]
+pub use body::write_encrypted_trigger_body;
 pub use body::{BatchEvent, write_batch_body, write_trigger_body};
 pub use error::RestError;
 pub use limits::{MAX_BATCH_EVENTS, MAX_DATA_LEN, MAX_TRIGGER_CHANNELS};
