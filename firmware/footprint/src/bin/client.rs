@@ -36,6 +36,8 @@ fn step(c: &mut Client<'static>) {
     let _ = c.trigger(text(), text(), Payload::Json(text()));
     #[cfg(feature = "typed")]
     typed(c);
+    #[cfg(feature = "encryption")]
+    decrypt();
     c.handle_timeout(now);
     while let Some(out) = c.poll_transmit() {
         let k = black_box(out.len());
@@ -68,6 +70,16 @@ fn typed(c: &mut Client<'static>) {
     if let Ok(r) = ev.json::<Reading>(&mut scratch) {
         let _ = c.trigger_json(text(), text(), &r);
     }
+}
+
+/// One encrypted event's data opened with a channel's shared secret (the core's
+/// `encryption` feature: secretbox and the `{nonce, ciphertext}` codec).
+#[cfg(feature = "encryption")]
+#[inline(never)]
+fn decrypt() {
+    let key: [u8; 32] = black_box([7; 32]);
+    let mut out = [0u8; 256];
+    let _ = black_box(pusher_core::encrypted::decrypt(&key, text(), &mut out));
 }
 
 #[cortex_m_rt::entry]
