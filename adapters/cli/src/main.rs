@@ -123,6 +123,10 @@ pub(crate) struct App {
     /// Plain ws:// and http:// (for --host).
     #[arg(long)]
     insecure: bool,
+    /// The encryption master key (base64, 32 bytes): triggers to private-encrypted-
+    /// channels are sealed with it.
+    #[arg(long, env = "PUSHER_ENCRYPTION_MASTER_KEY_BASE64")]
+    encryption_master_key: Option<String>,
 }
 
 impl App {
@@ -145,6 +149,11 @@ impl App {
         if let Some(host) = &self.host {
             let tls = !self.insecure;
             cfg = cfg.host(host, self.port.unwrap_or(if tls { 443 } else { 80 }), tls);
+        }
+        if let Some(key) = &self.encryption_master_key {
+            cfg = cfg
+                .encryption_master_key_base64(key)
+                .map_err(|e| e.to_string())?;
         }
         Ok(cfg)
     }

@@ -40,7 +40,8 @@ fn done(answer: Result<String, pusher_std::rest::Error>) -> Result<(), String> {
 #[command(after_help = "Examples:
   pusher trigger orders order-shipped '{\"id\":42}'
   pusher trigger orders,public news @news.json --info subscription_count
-  echo '{\"n\":1}' | pusher trigger presence-room tick - --socket-id 1234.5678")]
+  echo '{\"n\":1}' | pusher trigger presence-room tick - --socket-id 1234.5678
+  pusher trigger private-encrypted-orders shipped '{\"id\":7}' --encryption-master-key \"$KEY_B64\"")]
 pub(crate) struct Trigger {
     #[command(flatten)]
     app: App,

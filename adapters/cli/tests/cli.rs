@@ -18,6 +18,7 @@ fn pusher() -> Command {
         "PUSHER_SECRET",
         "PUSHER_APP_ID",
         "PUSHER_CLUSTER",
+        "PUSHER_ENCRYPTION_MASTER_KEY_BASE64",
         "ALL_PROXY",
         "all_proxy",
         "HTTPS_PROXY",
@@ -712,4 +713,51 @@ fn every_command_has_an_example_in_its_help() {
     }
     let help = stdout(pusher().args(["webhook", "serve", "--help"]));
     assert!(help.contains("Example"), "{help}");
+}
+
+#[test]
+fn trigger_seals_events_for_encrypted_channels() {
+    const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let url = app_url(server.port(), SECRET);
+    let a = common::ClientThread::spawn(server.options(), &["private-encrypted-cli"], None);
+    a.wait_for(
+        "pusher:subscription_succeeded private-encrypted-cli",
+        common::scenarios::WAIT,
+    );
+    // Without the key: refused before sending.
+    let (code, _, err) =
+        run(pusher()
+            .env("PUSHER_URL", &url)
+            .args(["trigger", "private-encrypted-cli", "e", "{}"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("encryption_master_key"), "{err}");
+    stdout(pusher().env("PUSHER_URL", &url).args([
+        "trigger",
+        "private-encrypted-cli",
+        "sealed",
+        r#"{"id":7}"#,
+        "--encryption-master-key",
+        MASTER,
+    ]));
+    let line = a.wait_for("sealed private-encrypted-cli ", common::scenarios::WAIT);
+    let data = line
+        .strip_prefix("sealed private-encrypted-cli ")
+        .and_then(|l| l.strip_suffix(" -"))
+        .unwrap();
+    assert!(
+        data.contains("ciphertext") && !data.contains("\"id\""),
+        "sent sealed: {data}"
+    );
+    let key = pusher_core::auth::decode_master_key(MASTER).unwrap();
+    let secret = pusher_core::auth::shared_secret(
+        pusher_core::ChannelName::new("private-encrypted-cli").unwrap(),
+        &key,
+    );
+    let mut out = [0u8; 256];
+    assert_eq!(
+        pusher_core::encrypted::decrypt(&secret, data, &mut out),
+        Ok(r#"{"id":7}"#)
+    );
+    a.stop();
 }
