@@ -117,6 +117,42 @@ pub(crate) fn decode_into(text: &[u8], out: &mut [u8]) -> Option<usize> {
     Some(o)
 }
 
+/// Decodes padded base64 in place: the bytes land at the start of `buf` (each quad of
+/// characters is read before its three bytes are written, never ahead of the reading).
+/// The decoded length; `None` for anything malformed.
+#[cfg(feature = "encryption")]
+pub(crate) fn decode_in_place(buf: &mut [u8]) -> Option<usize> {
+    let len = buf.len();
+    if !len.is_multiple_of(4) {
+        return None;
+    }
+    let pad = buf.iter().rev().take_while(|c| **c == b'=').count();
+    if pad > 2 {
+        return None;
+    }
+    let quads = len / 4;
+    let mut o = 0;
+    for q in 0..quads {
+        let last = q + 1 == quads;
+        let quad: [u8; 4] = buf.get(q * 4..q * 4 + 4)?.try_into().ok()?;
+        let mut n = 0u32;
+        for (k, c) in quad.iter().enumerate() {
+            let v = if last && k >= 4 - pad { 0 } else { value(*c)? };
+            n = n << 6 | v;
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let take = if last { 3 - pad } else { 3 };
+        if bytes.iter().skip(take).any(|b| *b != 0) {
+            return None;
+        }
+        for b in bytes.iter().take(take) {
+            *buf.get_mut(o)? = *b;
+            o += 1;
+        }
+    }
+    Some(o)
+}
+
 /// Encodes `input` as padded base64 into `w`.
 #[cfg(feature = "encryption")]
 pub(crate) fn encode_into(input: &[u8], w: &mut crate::buf::Writer<'_>) {

@@ -28,6 +28,9 @@ pub enum DecryptError {
     Forged,
     /// The plaintext is not UTF-8.
     NotUtf8,
+    /// The channel's auth brought no shared secret (a client answered an encrypted
+    /// channel's auth request without one).
+    NoSharedSecret,
 }
 
 impl fmt::Display for DecryptError {
@@ -44,6 +47,9 @@ impl fmt::Display for DecryptError {
                 f.write_str("the message does not open with this key (wrong key or tampered)")
             }
             DecryptError::NotUtf8 => f.write_str("the plaintext is not UTF-8"),
+            DecryptError::NoSharedSecret => {
+                f.write_str("no shared secret for this channel (the auth answer had none)")
+            }
         }
     }
 }
@@ -51,7 +57,7 @@ impl fmt::Display for DecryptError {
 impl core::error::Error for DecryptError {}
 
 /// Opens an encrypted event's `data` with the channel's shared secret; the plaintext (the
-/// JSON the publisher encrypted) borrows `out`, which needs the ciphertext's decoded length.
+/// JSON the publisher encrypted) borrows `out`, which needs the data's length.
 ///
 /// ```
 /// # use pusher_core::encrypted::decrypt;
@@ -62,7 +68,7 @@ impl core::error::Error for DecryptError {}
 ///     0xc5, 0x2b, 0xd5, 0x0b,
 /// ];
 /// let data = r#"{"nonce":"sjklahvpWWQgAjTx5FfYHCCxd2AmaL9T","ciphertext":"zoDEe8dA3nDXKsybAWce/hXGW4szJw=="}"#;
-/// let mut out = [0u8; 64];
+/// let mut out = [0u8; 256];
 /// assert_eq!(decrypt(&key, data, &mut out)?, "Hello!");
 /// # Ok::<(), pusher_core::encrypted::DecryptError>(())
 /// ```
@@ -71,37 +77,95 @@ pub fn decrypt<'o>(
     data: &str,
     out: &'o mut [u8],
 ) -> Result<&'o str, DecryptError> {
-    let v = Value::parse(data).map_err(|_| DecryptError::NotEncrypted)?;
-    let field = |name: &str| {
-        v.get(name)
-            .filter(|f| f.kind() == Kind::String)
-            .and_then(|f| f.as_raw_str())
-            .and_then(|r| r.as_str())
-            .ok_or(DecryptError::NotEncrypted)
-    };
-    let (nonce_b64, ciphertext_b64) = (field("nonce")?, field("ciphertext")?);
+    let buf = out
+        .get_mut(..data.len())
+        .ok_or(DecryptError::BufferTooSmall(BufferTooSmall {
+            needed: data.len(),
+        }))?;
+    crate::buf::Bytes::copy_from(buf, data.as_bytes());
+    let range = decrypt_in_place(shared_secret, buf)?;
+    let plain = out.get(range).ok_or(DecryptError::TooShort)?;
+    core::str::from_utf8(plain).map_err(|_| DecryptError::NotUtf8)
+}
+
+/// Drops the backslash of every `\/` in place (the only escape base64 text can carry);
+/// the new length, or `None` for any other escape.
+fn unescape_slashes_in_place(buf: &mut [u8]) -> Option<usize> {
+    let (mut r, mut w) = (0, 0);
+    while let Some(&c) = buf.get(r) {
+        let c = if c == b'\\' {
+            r += 1;
+            match buf.get(r) {
+                Some(b'/') => b'/',
+                _ => return None,
+            }
+        } else {
+            c
+        };
+        *buf.get_mut(w)? = c;
+        w += 1;
+        r += 1;
+    }
+    Some(w)
+}
+
+/// The 24-byte nonce from its (raw, possibly `\/`-escaped) base64.
+fn decode_nonce(raw: &str) -> Result<[u8; NONCE], DecryptError> {
+    let mut text = [0u8; 64];
+    let t = text.get_mut(..raw.len()).ok_or(DecryptError::BadNonce)?;
+    crate::buf::Bytes::copy_from(t, raw.as_bytes());
+    let n = unescape_slashes_in_place(t).ok_or(DecryptError::Base64("nonce"))?;
     let mut nonce = [0u8; NONCE];
-    let n = crate::base64::decode_into(nonce_b64.as_bytes(), &mut nonce)
+    let got = crate::base64::decode_into(t.get(..n).unwrap_or(&[]), &mut nonce)
         .ok_or(DecryptError::Base64("nonce"))?;
-    if n != NONCE {
+    if got != NONCE {
         return Err(DecryptError::BadNonce);
     }
-    let needed = ciphertext_b64.len() / 4 * 3;
-    let boxed_len = if out.len() >= needed {
-        crate::base64::decode_into(ciphertext_b64.as_bytes(), out)
-            .ok_or(DecryptError::Base64("ciphertext"))?
-    } else {
-        return Err(DecryptError::BufferTooSmall(BufferTooSmall { needed }));
+    Ok(nonce)
+}
+
+/// Opens an encrypted event's `data` where it lies: `buf` holds the data's JSON text, the
+/// ciphertext is base64-decoded and opened in place, and the plaintext's range in `buf` is
+/// returned (the client decrypts events inside its receive buffer this way, with no second
+/// buffer).
+pub fn decrypt_in_place(
+    shared_secret: &[u8; 32],
+    buf: &mut [u8],
+) -> Result<core::ops::Range<usize>, DecryptError> {
+    let (nonce, ct) = {
+        let text = core::str::from_utf8(buf).map_err(|_| DecryptError::NotEncrypted)?;
+        let v = Value::parse(text).map_err(|_| DecryptError::NotEncrypted)?;
+        // Raw: publishers such as PHP's json_encode write `/` as `\/`.
+        let field = |name: &str| {
+            v.get(name)
+                .filter(|f| f.kind() == Kind::String)
+                .and_then(|f| f.as_raw_str())
+                .map(|r| r.raw())
+                .ok_or(DecryptError::NotEncrypted)
+        };
+        let (nonce_b64, ct_b64) = (field("nonce")?, field("ciphertext")?);
+        let nonce = decode_nonce(nonce_b64)?;
+        let start = (ct_b64.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+        (nonce, start..start + ct_b64.len())
     };
+    let region = buf.get_mut(ct.clone()).ok_or(DecryptError::NotEncrypted)?;
+    let unescaped = unescape_slashes_in_place(region).ok_or(DecryptError::Base64("ciphertext"))?;
+    let region = region
+        .get_mut(..unescaped)
+        .ok_or(DecryptError::Base64("ciphertext"))?;
+    let boxed_len =
+        crate::base64::decode_in_place(region).ok_or(DecryptError::Base64("ciphertext"))?;
     if boxed_len < TAG {
         return Err(DecryptError::TooShort);
     }
-    let boxed = out.get_mut(..boxed_len).ok_or(DecryptError::TooShort)?;
+    let boxed = region.get_mut(..boxed_len).ok_or(DecryptError::TooShort)?;
     if !secretbox::open(shared_secret, &nonce, boxed) {
         return Err(DecryptError::Forged);
     }
-    let plain = boxed.get(TAG..).ok_or(DecryptError::TooShort)?;
-    core::str::from_utf8(plain).map_err(|_| DecryptError::NotUtf8)
+    let plain = ct.start + TAG..ct.start + boxed_len;
+    let text = buf.get(plain.clone()).ok_or(DecryptError::TooShort)?;
+    core::str::from_utf8(text).map_err(|_| DecryptError::NotUtf8)?;
+    Ok(plain)
 }
 
 /// Seals `plaintext` with the channel's shared secret and a fresh 24-byte `nonce` (random,
@@ -152,8 +216,11 @@ mod tests {
     fn the_go_librarys_decrypt_vector_opens_and_tampering_is_caught() {
         let key = hex32("004831f99d2a4e86723e893caded3a2897deeddbed9514fe9497dcddc52bd50b");
         let data = r#"{"nonce":"sjklahvpWWQgAjTx5FfYHCCxd2AmaL9T","ciphertext":"zoDEe8dA3nDXKsybAWce/hXGW4szJw=="}"#;
-        let mut out = [0u8; 64];
+        let mut out = [0u8; 256];
         assert_eq!(decrypt(&key, data, &mut out), Ok("Hello!"));
+        // PHP's json_encode writes `/` as `\/`.
+        let php = data.replace('/', "\\/");
+        assert_eq!(decrypt(&key, &php, &mut out), Ok("Hello!"));
         let tampered = data.replace("zoDE", "zoDF");
         assert_eq!(
             decrypt(&key, &tampered, &mut out),
@@ -220,10 +287,45 @@ mod tests {
             r#"{"nonce":"WEFKSTBZNkRQQkhTQUhYVEhWM0EzWk1G","ciphertext":"tsYJa2JgGDOpVIYFe4aNVWAvZlpB7z7CjN9mpIdbATE0Yc4izN8aM8D6VigBxnIQ"}"#
         );
         let data = std::string::String::from(data);
-        let mut plain = [0u8; 64];
+        let mut plain = [0u8; 256];
         assert_eq!(
             decrypt(&key, &data, &mut plain),
             Ok("kkkT5OOkOkO5kT5TOO5TkOT5TTk5O55T")
+        );
+    }
+}
+
+#[cfg(test)]
+mod in_place_tests {
+    use super::*;
+
+    #[test]
+    fn decrypting_in_place_gives_the_plaintexts_range() {
+        let key = [3u8; 32];
+        let (mut scratch, mut out) = ([0u8; 128], [0u8; 256]);
+        let data = encrypt(
+            &key,
+            &[8; 24],
+            r#"{"cmd":"open","ü":1}"#,
+            &mut scratch,
+            &mut out,
+        )
+        .unwrap();
+        let mut buf = std::vec::Vec::from(data.as_bytes());
+        let range = decrypt_in_place(&key, &mut buf).unwrap();
+        assert_eq!(
+            core::str::from_utf8(&buf[range]).unwrap(),
+            r#"{"cmd":"open","ü":1}"#
+        );
+        let mut buf = std::vec::Vec::from(data.as_bytes());
+        assert_eq!(
+            decrypt_in_place(&[4u8; 32], &mut buf),
+            Err(DecryptError::Forged)
+        );
+        let mut plain = *b"{\"t\":1}";
+        assert_eq!(
+            decrypt_in_place(&key, &mut plain),
+            Err(DecryptError::NotEncrypted)
         );
     }
 }
@@ -256,7 +358,7 @@ mod trigger_tests {
         let mut data = [0u8; 256];
         let data = data_raw.unescape_into(&mut data).unwrap();
         let secret = crate::auth::shared_secret(channel, &mk);
-        let mut plain = [0u8; 64];
+        let mut plain = [0u8; 256];
         assert_eq!(super::decrypt(&secret, data, &mut plain), Ok(r#"{"id":7}"#));
         assert!(
             body.ends_with(r#""channels":["private-encrypted-channel-a"]}"#),

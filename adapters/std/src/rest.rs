@@ -922,7 +922,7 @@ mod encryption_tests {
             ChannelName::new("private-encrypted-bla").unwrap(),
             &key,
         );
-        let mut out = [0u8; 128];
+        let mut out = [0u8; 256];
         assert_eq!(
             pusher_core::encrypted::decrypt(&secret, data, &mut out),
             Ok(r#"{"n":1}"#)
