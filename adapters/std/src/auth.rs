@@ -16,6 +16,9 @@ pub struct ChannelAuth {
     pub auth: String,
     /// Presence channels: the exact signed `channel_data`.
     pub channel_data: Option<String>,
+    /// Encrypted channels: the channel's shared secret (base64), kept by the client to open
+    /// the channel's events and never sent to the server.
+    pub shared_secret: Option<String>,
 }
 
 /// The signed answer for a user sign-in.
@@ -85,6 +88,8 @@ pub struct LocalSigner {
     pub channel_data: Option<String>,
     /// `user_data` for sign-in (JSON with `id`).
     pub user_data: Option<String>,
+    /// The encryption master key, for `private-encrypted-` channels (their shared secret).
+    pub encryption_master_key: Option<[u8; 32]>,
 }
 
 impl LocalSigner {
@@ -95,6 +100,7 @@ impl LocalSigner {
             secret: secret.to_owned(),
             channel_data: None,
             user_data: None,
+            encryption_master_key: None,
         }
     }
 
@@ -168,6 +174,23 @@ impl Authorizer for LocalSigner {
         socket_id: SocketId<'_>,
         channel: ChannelName<'_>,
     ) -> Result<ChannelAuth, AuthFailure> {
+        if channel.kind().is_encrypted() {
+            // The auth response as an endpoint writes it, with the shared secret.
+            let mk = self.encryption_master_key.as_ref().ok_or_else(|| {
+                failure(None, "an encrypted channel needs the encryption master key")
+            })?;
+            let creds = Credentials::new(&self.key, &self.secret);
+            let mut out = vec![0u8; self.key.len() + 256];
+            let json = creds
+                .channel_auth_response(&mut out, socket_id, channel, None, Some(mk))
+                .map_err(|e| failure(None, e.to_string()))?;
+            let v = Value::parse(json).map_err(|e| failure(None, e.to_string()))?;
+            return Ok(ChannelAuth {
+                auth: string_field(&v, "auth").unwrap_or_default(),
+                channel_data: None,
+                shared_secret: string_field(&v, "shared_secret"),
+            });
+        }
         self.with(|core, out| {
             let g = core
                 .channel(socket_id, channel, out)
@@ -175,6 +198,7 @@ impl Authorizer for LocalSigner {
             Ok(ChannelAuth {
                 auth: g.auth.to_owned(),
                 channel_data: g.channel_data.map(str::to_owned),
+                shared_secret: None,
             })
         })
     }
@@ -350,6 +374,7 @@ impl Authorizer for HttpAuthorizer {
         Ok(ChannelAuth {
             auth,
             channel_data: string_field(&v, "channel_data"),
+            shared_secret: string_field(&v, "shared_secret"),
         })
     }
 

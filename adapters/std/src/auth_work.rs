@@ -158,6 +158,7 @@ mod tests {
                 Ok(ChannelAuth {
                     auth: format!("k:{channel}"),
                     channel_data: None,
+                    shared_secret: None,
                 })
             },
         ));

@@ -53,6 +53,14 @@ pub enum ClientError {
     },
     /// A message from the server could not be understood (and was skipped).
     Malformed(EventError),
+    /// An encrypted channel's event did not open (wrong or missing shared secret, tampered);
+    /// it was dropped.
+    Decryption {
+        /// The channel.
+        channel: String,
+        /// Why.
+        error: pusher_core::encrypted::DecryptError,
+    },
     /// The client stopped reconnecting (its attempt limit).
     GaveUp,
     /// A presence channel's members did not fit the presence buffer.
@@ -104,6 +112,9 @@ impl fmt::Display for ClientError {
                 retry(f, retry_in)
             }
             ClientError::Malformed(e) => write!(f, "malformed message: {e}"),
+            ClientError::Decryption { channel, error } => {
+                write!(f, "an event on {channel} did not decrypt: {error}")
+            }
             ClientError::GaveUp => f.write_str("gave up reconnecting"),
             ClientError::PresenceOverflow { channel } => {
                 write!(f, "presence store full on {channel}")

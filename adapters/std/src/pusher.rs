@@ -533,6 +533,12 @@ impl<'a> Pusher<'a> {
                             })
                         }
                         Event::Malformed(e) => Some(ClientError::Malformed(e)),
+                        Event::DecryptionFailed { channel, error } => {
+                            Some(ClientError::Decryption {
+                                channel: channel.to_owned(),
+                                error,
+                            })
+                        }
                         Event::GaveUp => Some(ClientError::GaveUp),
                         Event::PresenceOverflow { channel } => {
                             Some(ClientError::PresenceOverflow {
@@ -604,7 +610,15 @@ impl<'a> Pusher<'a> {
         }
         let failure = match answer {
             Ok(a) => {
-                match client.provide_auth(channel, socket_id, &a.auth, a.channel_data.as_deref()) {
+                let taken = match &a.shared_secret {
+                    Some(secret) => {
+                        client.provide_encrypted_auth(channel, socket_id, &a.auth, secret)
+                    }
+                    None => {
+                        client.provide_auth(channel, socket_id, &a.auth, a.channel_data.as_deref())
+                    }
+                };
+                match taken {
                     Ok(()) => return,
                     Err(e) => AuthFailure {
                         status: None,

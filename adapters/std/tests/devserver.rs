@@ -112,3 +112,10 @@ fn dropping_the_client_closes_its_connection() {
         "a clean close, not a dropped socket"
     );
 }
+
+#[test]
+fn encrypted_channel_events_decrypt() {
+    for compat in COMPATS {
+        scenarios::encrypted_channel_events_decrypt(&Dev::start(compat), false);
+    }
+}

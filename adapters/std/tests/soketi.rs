@@ -35,6 +35,11 @@ fn pusher_js_parity() {
 }
 
 #[test]
+fn encrypted_channel_events_decrypt() {
+    scenarios::encrypted_channel_events_decrypt(&Soketi::start(), true);
+}
+
+#[test]
 fn official_libraries_trigger() {
     scenarios::official_libraries_trigger(&Soketi::start());
 }

@@ -254,6 +254,10 @@ fn dispatch(
             })
         }
         Event::Malformed(e) => Some(ClientError::Malformed(e)),
+        Event::DecryptionFailed { channel, error } => Some(ClientError::Decryption {
+            channel: channel.to_owned(),
+            error,
+        }),
         Event::GaveUp => Some(ClientError::GaveUp),
         Event::PresenceOverflow { channel } => Some(ClientError::PresenceOverflow {
             channel: channel.to_owned(),
@@ -323,12 +327,17 @@ fn settle(client: &mut Client<'_, CHANNELS, NAME>, answer: Answer, subs: &mut Su
         Answer::Channel(req, result) => {
             let Some(channel) = req.channel() else { return };
             let failure = match result {
-                Ok(a) => match client.provide_auth(
-                    channel,
-                    req.socket_id(),
-                    &a.auth,
-                    a.channel_data.as_deref(),
-                ) {
+                Ok(a) => match match &a.shared_secret {
+                    Some(secret) => {
+                        client.provide_encrypted_auth(channel, req.socket_id(), &a.auth, secret)
+                    }
+                    None => client.provide_auth(
+                        channel,
+                        req.socket_id(),
+                        &a.auth,
+                        a.channel_data.as_deref(),
+                    ),
+                } {
                     Ok(()) => return,
                     // Asked for an earlier connection: the new one asks again.
                     Err(pusher_core::client::AnswerError::StaleSocketId) => return,

@@ -44,6 +44,9 @@ pub(crate) struct Slot<const NAME: usize> {
     pub(crate) overflow_due: bool,
     /// The client subscribed it itself (the `#server-to-user-` channel).
     pub(crate) internal: bool,
+    /// An encrypted channel's shared secret, from its auth answer.
+    #[cfg(feature = "encryption")]
+    pub(crate) secret: Option<[u8; 32]>,
 }
 
 impl<const NAME: usize> Slot<NAME> {
@@ -57,6 +60,8 @@ impl<const NAME: usize> Slot<NAME> {
         error_status: 0,
         overflow_due: false,
         internal: false,
+        #[cfg(feature = "encryption")]
+        secret: None,
     };
 
     pub(crate) fn name(&self) -> &str {

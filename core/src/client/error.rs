@@ -27,6 +27,8 @@ pub enum ClientError {
     NotAwaitingAuth,
     /// Presence channels need `channel_data` with a `user_id`.
     BadChannelData,
+    /// An encrypted channel's shared secret is not base64 of 32 bytes.
+    BadSharedSecret,
     /// `user_data` must be JSON with a valid string `id`.
     BadUserData,
     /// Client events need a subscribed private or presence channel (not encrypted).
@@ -67,6 +69,7 @@ impl fmt::Display for ClientError {
             ClientError::BadChannelData => {
                 f.write_str("presence channel_data must be JSON with user_id")
             }
+            ClientError::BadSharedSecret => f.write_str("shared_secret must be base64 of 32 bytes"),
             ClientError::BadUserData => {
                 f.write_str("user_data must be JSON with a valid string id")
             }
@@ -190,6 +193,8 @@ operation_error! {
         NotAwaitingAuth,
         /// Presence channels need `channel_data` with a `user_id`.
         BadChannelData,
+        /// An encrypted channel's shared secret is not base64 of 32 bytes.
+        BadSharedSecret,
         /// The transmit buffer is full; `needed` bytes would hold the subscription.
         BufferFull(BufferTooSmall),
     }

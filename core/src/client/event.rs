@@ -153,6 +153,16 @@ pub enum Event<'a> {
         /// `[{"name":"online","user_ids":[...]}, ...]`
         events: Value<'a>,
     },
+    /// An event on an encrypted channel did not open (a wrong or missing shared secret, a
+    /// tampered message); it is dropped, never handed out as plaintext. The `encryption`
+    /// feature.
+    #[cfg(feature = "encryption")]
+    DecryptionFailed {
+        /// The channel.
+        channel: &'a str,
+        /// Why.
+        error: crate::encrypted::DecryptError,
+    },
     /// The server pinged (`pusher:ping`); the pong is queued.
     Ping,
     /// The server answered a ping.

@@ -9,6 +9,8 @@ use super::retry::{Problem, Retry, retry_for};
 use super::time::Duration;
 use super::timers::Timer;
 use crate::buf::Status;
+#[cfg(feature = "encryption")]
+use crate::name::ChannelKind;
 use crate::wire::event::{EventError, ServerMessage};
 use crate::wire::handshake::HandshakeError;
 use crate::wire::ws::{self, Opcode};
@@ -99,8 +101,47 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                 },
             }
         };
+        // An encrypted channel's event is opened in place; decided before the frame is
+        // decoded, from a read-only look at its envelope.
+        #[cfg(feature = "encryption")]
+        if let Some(secret) = self.encrypted_event(ready) {
+            let base = self.reader.payload(ready).as_ptr() as usize;
+            let spans = match ServerMessage::decode_in_place(self.reader.payload_mut(ready)) {
+                Ok(ServerMessage::Event(e)) => super::decrypt::Spans::of(&e, base),
+                Ok(_) | Err(_) => super::decrypt::Spans::none(),
+            };
+            return Some(super::decrypt::event(
+                &mut self.reader,
+                ready,
+                &spans,
+                secret,
+            ));
+        }
         let msg = ServerMessage::decode_in_place(self.reader.payload_mut(ready));
         Some(self.inner.on_message(msg))
+    }
+
+    /// For a channel event (not `pusher:`) on an encrypted channel: `Some` with the
+    /// channel's shared secret, if its auth brought one.
+    #[cfg(feature = "encryption")]
+    fn encrypted_event(&self, ready: ws::Ready) -> Option<Option<[u8; 32]>> {
+        let frame = self.reader.payload(ready);
+        // Most frames name no encrypted channel: a byte scan settles them.
+        if !frame.windows(18).any(|w| w == b"private-encrypted-") {
+            return None;
+        }
+        let text = core::str::from_utf8(frame).ok()?;
+        let env = crate::wire::event::Envelope::parse(text).ok()?;
+        let channel = env.channel?.as_str()?;
+        if !ChannelKind::of(channel).is_encrypted() || env.event.raw().starts_with("pusher") {
+            return None;
+        }
+        let slot = self
+            .inner
+            .channels
+            .find(channel)
+            .and_then(|i| self.inner.channels.get(i));
+        Some(slot.and_then(|s| s.secret))
     }
 
     pub(super) fn poll_notice(&mut self) -> Option<Event<'_>> {

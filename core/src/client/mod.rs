@@ -33,6 +33,8 @@ mod auth_request;
 mod backoff;
 mod channels;
 mod config;
+#[cfg(feature = "encryption")]
+mod decrypt;
 mod error;
 mod event;
 mod inbound;

@@ -85,6 +85,29 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         self.send_subscription(channel, socket_id, Token::Text(auth), channel_data)
     }
 
+    /// Answers an encrypted channel's auth request ([`Event::AuthRequired`] for a
+    /// `private-encrypted-` channel) with the auth endpoint's `auth` and `shared_secret`
+    /// (base64 of 32 bytes). The secret stays in the client, which opens the channel's
+    /// events with it; it is not sent to the server. The `encryption` feature.
+    ///
+    /// [`Event::AuthRequired`]: crate::client::Event::AuthRequired
+    #[cfg(feature = "encryption")]
+    pub fn provide_encrypted_auth(
+        &mut self,
+        channel: &str,
+        socket_id: &str,
+        auth: &str,
+        shared_secret: &str,
+    ) -> Result<(), AnswerError> {
+        let secret = crate::base64::decode::<32>(shared_secret.trim_ascii().as_bytes())
+            .ok_or(AnswerError::BadSharedSecret)?;
+        let i = self.inner.check_auth_answer(channel, socket_id)?;
+        if let Some(slot) = self.inner.channels.get_mut(i) {
+            slot.secret = Some(secret);
+        }
+        self.send_subscription(channel, socket_id, Token::Text(auth), None)
+    }
+
     /// Queues the subscription for an answered auth request.
     pub(super) fn send_subscription(
         &mut self,

@@ -1108,3 +1108,98 @@ pub fn pusher_js_parity(server: &dyn Server, extras: Extras) {
         "{lines:#?}"
     );
 }
+
+/// An encrypted channel end to end with our std client: events our REST library seals (and,
+/// with `official`, events the official npm library seals with the same master key) reach the
+/// handler as plaintext; a tampered event is a typed decryption error, never data.
+pub fn encrypted_channel_events_decrypt(server: &dyn Server, official: bool) {
+    use pusher_std::client_error::ClientError;
+    use pusher_std::pusher::{Buffers, Pusher};
+    const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
+    let mut buffers = Buffers::default();
+    let mut p = Pusher::new(&server.options(), &mut buffers).unwrap();
+    let mut signer = LocalSigner::new(KEY, SECRET);
+    signer.encryption_master_key = Some(pusher_core::auth::decode_master_key(MASTER).unwrap());
+    p.set_authorizer(signer);
+    let seen: Log = Arc::default();
+    let log = seen.clone();
+    p.bind_channel("private-encrypted-e2e", move |e| {
+        log.lock()
+            .unwrap()
+            .push(format!("{} {}", e.event, e.data.unwrap_or("-")));
+    });
+    let errors = seen.clone();
+    p.on_error(move |e| {
+        if let ClientError::Decryption { error, .. } = e {
+            errors
+                .lock()
+                .unwrap()
+                .push(format!("undecryptable {error:?}"));
+        }
+    });
+    p.subscribe("private-encrypted-e2e").unwrap();
+    p.connect();
+    let has = |needle: &str| seen.lock().unwrap().iter().any(|l| l == needle);
+    assert!(
+        p.run_until(|_| has("pusher:subscription_succeeded -"), WAIT),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+
+    let mut config = pusher_std::rest::Config::new(APP_ID, KEY, SECRET)
+        .host("127.0.0.1", server.port(), false)
+        .encryption_master_key_base64(MASTER)
+        .unwrap();
+    config.proxy = pusher_std::http::ProxyConfig::Off;
+    let rest = pusher_std::rest::Rest::new(config).unwrap();
+    rest.trigger(&["private-encrypted-e2e"], "ours", r#"{"n":1,"t":"é"}"#)
+        .unwrap();
+    assert!(
+        p.run_until(|_| has(r#"ours {"n":1,"t":"é"}"#), WAIT),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    if official {
+        let out = Command::new("node")
+            .env("NODE_PATH", peers_dir().join("node_modules"))
+            .arg(peer_script("pusher_node_trigger_encrypted.js"))
+            .args([
+                APP_ID,
+                KEY,
+                SECRET,
+                &server.port().to_string(),
+                MASTER,
+                "private-encrypted-e2e",
+                "theirs",
+                r#"{"from":"node","n":2}"#,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            p.run_until(|_| has(r#"theirs {"from":"node","n":2}"#), WAIT),
+            "{:?}",
+            seen.lock().unwrap()
+        );
+    }
+    // A forged event (sealed with another key) is reported, and no data reaches the handler.
+    let mut wrong = pusher_std::rest::Config::new(APP_ID, KEY, SECRET)
+        .host("127.0.0.1", server.port(), false)
+        .encryption_master_key_base64("OHRXNUZRTG5pUTFzQlFGd3J3N3Q2VFZFc0paZDEweVk=")
+        .unwrap();
+    wrong.proxy = pusher_std::http::ProxyConfig::Off;
+    pusher_std::rest::Rest::new(wrong)
+        .unwrap()
+        .trigger(&["private-encrypted-e2e"], "forged", "{}")
+        .unwrap();
+    assert!(
+        p.run_until(|_| has("undecryptable Forged"), WAIT),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert!(!seen.lock().unwrap().iter().any(|l| l.starts_with("forged")));
+}

@@ -184,6 +184,8 @@ fn describe(e: &Event<'_>) -> String {
         Event::CacheMiss { channel } => format!("cache miss {channel}"),
         Event::SignedIn { user_data } => format!("signed in {}", user_data.raw()),
         Event::Watchlist { events } => format!("watchlist {}", events.raw()),
+        #[cfg(feature = "encryption")]
+        Event::DecryptionFailed { channel, error } => format!("undecryptable {channel} {error:?}"),
         Event::Ping => "ping".into(),
         Event::Pong => "pong".into(),
     }

@@ -222,3 +222,83 @@ fn auth_requests_are_owned_and_asked_until_answered() {
         .unwrap();
     assert_eq!(ask(&r), None);
 }
+
+#[cfg(feature = "encryption")]
+#[test]
+fn encrypted_channels_are_opened_in_place_and_never_leak_ciphertext() {
+    let mut r = Rig::new();
+    r.c.subscribe("private-encrypted-cmd").unwrap();
+    r.c.subscribe("private-encrypted-bare").unwrap();
+    r.connected("1.2");
+    assert!(
+        r.take()
+            .contains(&"auth private-encrypted-cmd 1.2".to_string())
+    );
+    let secret = [5u8; 32];
+    let b64 = "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=";
+    assert_eq!(
+        r.c.provide_encrypted_auth("private-encrypted-cmd", "1.2", "k:s", "not base64"),
+        Err(AnswerError::BadSharedSecret)
+    );
+    r.c.provide_encrypted_auth("private-encrypted-cmd", "1.2", "k:s", b64)
+        .unwrap();
+    // Answered without a secret: its events cannot be opened.
+    r.c.provide_auth("private-encrypted-bare", "1.2", "k:s", None)
+        .unwrap();
+    r.pump();
+    // The secret is not sent.
+    let got = r.s.take_got();
+    assert!(
+        got.iter()
+            .all(|f| !f.contains("shared_secret") && !f.contains(b64)),
+        "{got:?}"
+    );
+    r.s.text(
+        r#"{"event":"pusher_internal:subscription_succeeded","channel":"private-encrypted-cmd"}"#,
+    );
+    let (mut scratch, mut out) = ([0u8; 128], [0u8; 256]);
+    let data = crate::encrypted::encrypt(
+        &secret,
+        &[1; 24],
+        r#"{"open":"door \"2\""}"#,
+        &mut scratch,
+        &mut out,
+    )
+    .unwrap();
+    let escaped = data.replace('"', "\\\"");
+    r.s.text(&format!(
+        r#"{{"event":"command","channel":"private-encrypted-cmd","data":"{escaped}"}}"#
+    ));
+    let forged = {
+        let mut d = std::string::String::from(data);
+        let at = d.find("ciphertext").unwrap() + 13;
+        let c = if d.as_bytes()[at] == b'A' { "B" } else { "A" };
+        d.replace_range(at..at + 1, c);
+        d.replace('"', "\\\"")
+    };
+    r.s.text(&format!(
+        r#"{{"event":"command","channel":"private-encrypted-cmd","data":"{forged}"}}"#
+    ));
+    r.s.text(&format!(
+        r#"{{"event":"command","channel":"private-encrypted-bare","data":"{escaped}"}}"#
+    ));
+    r.pump();
+    assert_eq!(
+        r.take(),
+        [
+            "subscribed private-encrypted-cmd",
+            r#"message command Some("private-encrypted-cmd") Some("{\"open\":\"door \\\"2\\\"\"}") None"#,
+            "undecryptable private-encrypted-cmd Forged",
+            "undecryptable private-encrypted-bare NoSharedSecret",
+        ]
+    );
+    // No client events on encrypted channels.
+    assert_eq!(
+        r.c.trigger(
+            "private-encrypted-cmd",
+            "client-x",
+            crate::wire::message::Payload::Json("{}")
+        ),
+        Err(TriggerError::ClientEventsNotAllowed)
+    );
+}
