@@ -191,6 +191,8 @@ pub(crate) fn run(a: Listen) -> Result<(), String> {
             let mut s = LocalSigner::new(&options.key, &secret);
             s.channel_data = a.channel_data.clone();
             s.user_data = a.user_data.clone();
+            // Encrypted channels: their shared secret, so their events print decrypted.
+            s.encryption_master_key = a.app.master_key()?;
             p.set_authorizer(s);
         }
         (None, None) => {}

@@ -173,6 +173,17 @@ impl App {
         Ok((self.key()?, secret))
     }
 
+    /// The decoded `--encryption-master-key`, if given.
+    pub(crate) fn master_key(&self) -> Result<Option<[u8; 32]>, String> {
+        self.encryption_master_key
+            .as_deref()
+            .map(|k| {
+                pusher_core::auth::decode_master_key(k)
+                    .map_err(|e| format!("--encryption-master-key: {e}"))
+            })
+            .transpose()
+    }
+
     pub(crate) fn secret(&self) -> Option<String> {
         self.secret.clone().or_else(|| {
             self.url

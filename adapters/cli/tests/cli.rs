@@ -761,3 +761,45 @@ fn trigger_seals_events_for_encrypted_channels() {
     );
     a.stop();
 }
+
+#[test]
+fn listen_decrypts_encrypted_channels_with_the_master_key() {
+    const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
+    let server = Dev::start(pusher_dev_server::Compat::Pusher);
+    let url = app_url(server.port(), SECRET);
+    let port = server.port().to_string();
+    let mut listen = pusher()
+        .env("PUSHER_URL", &url)
+        .env("PUSHER_ENCRYPTION_MASTER_KEY_BASE64", MASTER)
+        .args([
+            "listen",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--insecure",
+        ])
+        .args(["private-encrypted-l", "--count", "1", "--seconds", "20"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(listen.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines.next().unwrap().unwrap();
+        if line.contains("pusher:subscription_succeeded") {
+            break;
+        }
+    }
+    stdout(pusher().env("PUSHER_URL", &url).args([
+        "trigger",
+        "private-encrypted-l",
+        "sealed",
+        r#"{"id":9}"#,
+        "--encryption-master-key",
+        MASTER,
+    ]));
+    let event: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(event["event"], "sealed");
+    assert_eq!(event["data"], r#"{"id":9}"#, "decrypted: {event}");
+    assert!(listen.wait().unwrap().success());
+}
