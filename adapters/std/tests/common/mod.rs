@@ -23,6 +23,8 @@ use pusher_std::rest::{Config, Rest};
 pub const APP_ID: &str = "123456";
 pub const KEY: &str = "app-key";
 pub const SECRET: &str = "app-secret";
+/// The test app's encryption master key (base64 of 32 bytes).
+pub const MASTER_KEY: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
 
 /// Where `scripts/peers` installed the peers. A missing peer fails the test, never skips it.
 pub fn peers_dir() -> PathBuf {
@@ -275,6 +277,9 @@ impl ClientThread {
             let mut buffers = Buffers::default();
             let mut p = Pusher::new(&options, &mut buffers).unwrap();
             let mut signer = LocalSigner::new(KEY, SECRET);
+            // Encrypted channels get their shared secret from this master key.
+            signer.encryption_master_key =
+                Some(pusher_core::auth::decode_master_key(MASTER_KEY).unwrap());
             if let Some(u) = &user {
                 signer.channel_data = Some(format!(
                     r#"{{"user_id":"{u}","user_info":{{"name":"{u}"}}}}"#
