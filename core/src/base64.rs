@@ -84,39 +84,6 @@ pub(crate) fn decode<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
     (o == N).then_some(out)
 }
 
-/// Decodes padded base64 of any length into `out`; the decoded length, or `None` for
-/// anything malformed or an `out` too small (encrypted event payloads).
-#[cfg(feature = "encryption")]
-pub(crate) fn decode_into(text: &[u8], out: &mut [u8]) -> Option<usize> {
-    if !text.len().is_multiple_of(4) {
-        return None;
-    }
-    let pad = text.iter().rev().take_while(|c| **c == b'=').count();
-    if pad > 2 {
-        return None;
-    }
-    let mut o = 0;
-    let quads = text.len() / 4;
-    for (q, quad) in text.chunks(4).enumerate() {
-        let last = q + 1 == quads;
-        let mut n = 0u32;
-        for (k, c) in quad.iter().enumerate() {
-            let v = if last && k >= 4 - pad { 0 } else { value(*c)? };
-            n = n << 6 | v;
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let take = if last { 3 - pad } else { 3 };
-        if bytes.iter().skip(take).any(|b| *b != 0) {
-            return None;
-        }
-        for b in bytes.iter().take(take) {
-            *out.get_mut(o)? = *b;
-            o += 1;
-        }
-    }
-    Some(o)
-}
-
 /// Decodes padded base64 in place: the bytes land at the start of `buf` (each quad of
 /// characters is read before its three bytes are written, never ahead of the reading).
 /// The decoded length; `None` for anything malformed.

@@ -115,12 +115,13 @@ fn decode_nonce(raw: &str) -> Result<[u8; NONCE], DecryptError> {
     let t = text.get_mut(..raw.len()).ok_or(DecryptError::BadNonce)?;
     crate::buf::Bytes::copy_from(t, raw.as_bytes());
     let n = unescape_slashes_in_place(t).ok_or(DecryptError::Base64("nonce"))?;
-    let mut nonce = [0u8; NONCE];
-    let got = crate::base64::decode_into(t.get(..n).unwrap_or(&[]), &mut nonce)
-        .ok_or(DecryptError::Base64("nonce"))?;
+    let t = t.get_mut(..n).ok_or(DecryptError::Base64("nonce"))?;
+    let got = crate::base64::decode_in_place(t).ok_or(DecryptError::Base64("nonce"))?;
     if got != NONCE {
         return Err(DecryptError::BadNonce);
     }
+    let mut nonce = [0u8; NONCE];
+    crate::buf::Bytes::copy_from(&mut nonce[..], t.get(..NONCE).unwrap_or(&[]));
     Ok(nonce)
 }
 

@@ -42,6 +42,18 @@ pub fn write_trigger_body(
     if channels.iter().any(|c| c.kind().is_encrypted()) {
         return Err(RestError::EncryptedChannel);
     }
+    event_body(out, channels, event, data, socket_id, info)
+}
+
+/// `{"name","data","channels","socket_id"?,"info"?}`, the inputs already checked.
+fn event_body(
+    out: &mut [u8],
+    channels: &[ChannelName<'_>],
+    event: EventName<'_>,
+    data: &str,
+    socket_id: Option<SocketId<'_>>,
+    info: Option<&str>,
+) -> Result<usize, RestError> {
     let mut w = Writer::new(out);
     w.push_str(r#"{"name":"#);
     write_string(&mut w, event.as_str());
@@ -95,17 +107,7 @@ pub fn write_encrypted_trigger_body(
     if data.len() > MAX_DATA_LEN {
         return Err(RestError::DataTooLarge);
     }
-    let mut w = Writer::new(out);
-    w.push_str(r#"{"name":"#);
-    write_string(&mut w, event.as_str());
-    w.push_str(r#","data":"#);
-    write_string(&mut w, data);
-    w.push_str(r#","channels":["#);
-    write_string(&mut w, channel.as_str());
-    w.push_byte(b']');
-    optional_fields(&mut w, socket_id, info);
-    w.push_byte(b'}');
-    Ok(w.finish_len()?)
+    event_body(out, &[channel], event, data, socket_id, info)
 }
 
 fn optional_fields(w: &mut Writer<'_>, socket_id: Option<SocketId<'_>>, info: Option<&str>) {
