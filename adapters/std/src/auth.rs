@@ -21,6 +21,25 @@ pub struct ChannelAuth {
     pub shared_secret: Option<String>,
 }
 
+impl ChannelAuth {
+    /// Hands this answer to the client for `channel` on `socket_id`: with the shared
+    /// secret for an encrypted channel, else with the presence `channel_data` (the one way
+    /// every std-side driver answers).
+    pub fn answer<const CHANNELS: usize, const NAME: usize>(
+        &self,
+        client: &mut pusher_core::client::Client<'_, CHANNELS, NAME>,
+        channel: &str,
+        socket_id: &str,
+    ) -> Result<(), pusher_core::client::AnswerError> {
+        match &self.shared_secret {
+            Some(secret) => client.provide_encrypted_auth(channel, socket_id, &self.auth, secret),
+            None => {
+                client.provide_auth(channel, socket_id, &self.auth, self.channel_data.as_deref())
+            }
+        }
+    }
+}
+
 /// The signed answer for a user sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserAuth {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use pusher_core::client::Problem;
+use pusher_core::client::{Event, Problem};
 use pusher_core::wire::event::EventError;
 
 use crate::auth::AuthFailure;
@@ -125,6 +125,59 @@ impl fmt::Display for ClientError {
 }
 
 impl std::error::Error for ClientError {}
+
+impl ClientError {
+    /// The failure a core event reports, if it is one; every driver reports through this
+    /// (then [`ClientError::with_connect_cause`] for a failed attempt).
+    pub fn of_event(event: &Event<'_>) -> Option<Self> {
+        Some(match *event {
+            Event::Error { code, message } => ClientError::Server {
+                code,
+                message: match message.as_str() {
+                    Some(s) => s.to_owned(),
+                    None => {
+                        let mut out = vec![0u8; message.raw().len()];
+                        message
+                            .unescape_into(&mut out)
+                            .map_or_else(|_| message.raw().to_owned(), str::to_owned)
+                    }
+                },
+            },
+            Event::SubscriptionError { channel, status } => ClientError::SubscriptionRefused {
+                channel: channel.to_owned(),
+                status,
+            },
+            Event::Disconnected {
+                problem, retry_in, ..
+            } => {
+                let retry_in = retry_in.map(|d| Duration::from_millis(d.as_millis()));
+                ClientError::Disconnected { problem, retry_in }
+            }
+            Event::Malformed(e) => ClientError::Malformed(e),
+            Event::DecryptionFailed { channel, error } => ClientError::Decryption {
+                channel: channel.to_owned(),
+                error,
+            },
+            Event::GaveUp => ClientError::GaveUp,
+            Event::PresenceOverflow { channel } => ClientError::PresenceOverflow {
+                channel: channel.to_owned(),
+            },
+            _ => return None,
+        })
+    }
+
+    /// A `Disconnected` for an attempt that never connected becomes `Connect` with the
+    /// cause the driver kept (`cause` is asked only then); anything else stays as it is.
+    pub fn with_connect_cause(self, cause: impl FnOnce() -> Option<ConnectError>) -> Self {
+        match self {
+            ClientError::Disconnected { problem, retry_in } => match cause() {
+                Some(cause) => ClientError::Connect { cause, retry_in },
+                None => ClientError::Disconnected { problem, retry_in },
+            },
+            other => other,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

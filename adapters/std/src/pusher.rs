@@ -509,44 +509,13 @@ impl<'a> Pusher<'a> {
                     AuthRequest::from_event(&ev)
                 }
                 other => {
-                    let error = match other {
-                        Event::Error { code, message } => Some(ClientError::Server {
-                            code,
-                            message: unescaped(message),
-                        }),
-                        Event::SubscriptionError { channel, status } => {
-                            Some(ClientError::SubscriptionRefused {
-                                channel: channel.to_owned(),
-                                status,
-                            })
-                        }
-                        Event::Disconnected {
-                            problem, retry_in, ..
-                        } => {
-                            let retry_in = retry_in.map(|d| Duration::from_millis(d.as_millis()));
-                            Some(match self.driver.take_connect_error() {
-                                Some(e) => ClientError::Connect {
-                                    cause: ConnectError::of(&e),
-                                    retry_in,
-                                },
-                                None => ClientError::Disconnected { problem, retry_in },
-                            })
-                        }
-                        Event::Malformed(e) => Some(ClientError::Malformed(e)),
-                        Event::DecryptionFailed { channel, error } => {
-                            Some(ClientError::Decryption {
-                                channel: channel.to_owned(),
-                                error,
-                            })
-                        }
-                        Event::GaveUp => Some(ClientError::GaveUp),
-                        Event::PresenceOverflow { channel } => {
-                            Some(ClientError::PresenceOverflow {
-                                channel: channel.to_owned(),
-                            })
-                        }
-                        _ => None,
-                    };
+                    let error = ClientError::of_event(&other).map(|e| {
+                        e.with_connect_cause(|| {
+                            self.driver
+                                .take_connect_error()
+                                .map(|e| ConnectError::of(&e))
+                        })
+                    });
                     if let Some(e) = error {
                         self.report(e);
                     }
@@ -609,23 +578,13 @@ impl<'a> Pusher<'a> {
             return;
         }
         let failure = match answer {
-            Ok(a) => {
-                let taken = match &a.shared_secret {
-                    Some(secret) => {
-                        client.provide_encrypted_auth(channel, socket_id, &a.auth, secret)
-                    }
-                    None => {
-                        client.provide_auth(channel, socket_id, &a.auth, a.channel_data.as_deref())
-                    }
-                };
-                match taken {
-                    Ok(()) => return,
-                    Err(e) => AuthFailure {
-                        status: None,
-                        message: format!("the authorizer's answer cannot be used: {e}"),
-                    },
-                }
-            }
+            Ok(a) => match a.answer(client, channel, socket_id) {
+                Ok(()) => return,
+                Err(e) => AuthFailure {
+                    status: None,
+                    message: format!("the authorizer's answer cannot be used: {e}"),
+                },
+            },
             Err(e) => e,
         };
         let status = failure.status;
@@ -708,17 +667,4 @@ fn members_json(client: &Client<'_, CHANNELS, NAME>, channel: &str) -> String {
         r#"{{"count":{},"me":{me},"members":{{{members}}}}}"#,
         client.member_count(channel)
     )
-}
-
-/// A JSON-escaped server message as text (escapes resolved where they can be).
-fn unescaped(message: pusher_core::wire::json::RawStr<'_>) -> String {
-    match message.as_str() {
-        Some(s) => s.to_owned(),
-        None => {
-            let mut out = vec![0u8; message.raw().len()];
-            message
-                .unescape_into(&mut out)
-                .map_or_else(|_| message.raw().to_owned(), str::to_owned)
-        }
-    }
 }

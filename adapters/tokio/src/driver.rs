@@ -223,47 +223,17 @@ fn dispatch(
     if let Some(e) = ev.bindable() {
         subs.event(&ChannelEvent::of(&e));
     }
-    let error = match *ev {
+    match *ev {
         Event::AuthRequired { .. } | Event::SigninRequired { .. } => {
             return AuthRequest::from_event(ev);
         }
-        Event::Subscribed { channel } => {
-            subs.subscribed(channel, Subscribed::Ok);
-            None
-        }
+        Event::Subscribed { channel } => subs.subscribed(channel, Subscribed::Ok),
         Event::SubscriptionError { channel, status } => {
             subs.subscribed(channel, Subscribed::Refused(status));
-            Some(ClientError::SubscriptionRefused {
-                channel: channel.to_owned(),
-                status,
-            })
         }
-        Event::Error { code, message } => Some(ClientError::Server {
-            code,
-            message: message
-                .as_str()
-                .map_or_else(|| message.raw().to_owned(), str::to_owned),
-        }),
-        Event::Disconnected {
-            problem, retry_in, ..
-        } => {
-            let retry_in = retry_in.map(|d| Duration::from_millis(d.as_millis()));
-            Some(match connect_error.take() {
-                Some(cause) => ClientError::Connect { cause, retry_in },
-                None => ClientError::Disconnected { problem, retry_in },
-            })
-        }
-        Event::Malformed(e) => Some(ClientError::Malformed(e)),
-        Event::DecryptionFailed { channel, error } => Some(ClientError::Decryption {
-            channel: channel.to_owned(),
-            error,
-        }),
-        Event::GaveUp => Some(ClientError::GaveUp),
-        Event::PresenceOverflow { channel } => Some(ClientError::PresenceOverflow {
-            channel: channel.to_owned(),
-        }),
-        _ => None,
-    };
+        _ => {}
+    }
+    let error = ClientError::of_event(ev).map(|e| e.with_connect_cause(|| connect_error.take()));
     if let Some(e) = error {
         log::warn!("{e}");
         subs.error(&e);
@@ -327,17 +297,7 @@ fn settle(client: &mut Client<'_, CHANNELS, NAME>, answer: Answer, subs: &mut Su
         Answer::Channel(req, result) => {
             let Some(channel) = req.channel() else { return };
             let failure = match result {
-                Ok(a) => match match &a.shared_secret {
-                    Some(secret) => {
-                        client.provide_encrypted_auth(channel, req.socket_id(), &a.auth, secret)
-                    }
-                    None => client.provide_auth(
-                        channel,
-                        req.socket_id(),
-                        &a.auth,
-                        a.channel_data.as_deref(),
-                    ),
-                } {
+                Ok(a) => match a.answer(client, channel, req.socket_id()) {
                     Ok(()) => return,
                     // Asked for an earlier connection: the new one asks again.
                     Err(pusher_core::client::AnswerError::StaleSocketId) => return,
