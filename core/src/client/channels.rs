@@ -89,6 +89,13 @@ impl<const N: usize, const NAME: usize> Table<N, NAME> {
         }
     }
 
+    /// Whether any subscription is to an encrypted channel (then frames are looked at for
+    /// their events; otherwise that costs nothing).
+    #[cfg(feature = "encryption")]
+    pub(crate) fn has_encrypted(&self) -> bool {
+        self.slots.iter().any(|s| s.used && s.kind().is_encrypted())
+    }
+
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
         self.slots
             .iter()

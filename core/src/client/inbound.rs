@@ -125,12 +125,13 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// channel's shared secret, if its auth brought one.
     #[cfg(feature = "encryption")]
     fn encrypted_event(&self, ready: ws::Ready) -> Option<Option<[u8; 32]>> {
-        // Before `connection_established` every frame takes the handshake's path.
-        if self.inner.phase != Phase::Established {
+        // Before `connection_established` every frame takes the handshake's path, and a
+        // client with no encrypted subscription has no frame to look at.
+        if self.inner.phase != Phase::Established || !self.inner.channels.has_encrypted() {
             return None;
         }
         let frame = self.reader.payload(ready);
-        // Most frames name no encrypted channel: a byte scan settles them.
+        // Then most frames still name no encrypted channel: a byte scan settles them.
         if !frame.windows(18).any(|w| w == b"private-encrypted-") {
             return None;
         }
