@@ -235,6 +235,28 @@ fn client_events_follow_pushers_rules() {
 }
 
 #[test]
+fn client_events_on_encrypted_channels_are_refused_and_not_relayed() {
+    let mut r = rig(Config::default());
+    let (mut a, mut b) = (r.connect(), r.connect());
+    for c in [&a, &b] {
+        r.subscribe(c, "private-encrypted-cmd", None);
+    }
+    let _ = (received(&mut a), received(&mut b));
+    let ev = EventName::new("client-open").unwrap();
+    let cmd = ChannelName::new("private-encrypted-cmd").unwrap();
+    r.hub.client_event(a.id, ev, cmd, Some(r#"{"nonce":"x","ciphertext":"y"}"#));
+    let refused = received(&mut a);
+    assert_eq!(refused[0]["event"], "pusher:error", "{refused:?}");
+    assert!(
+        refused[0]["data"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("private-encrypted-cmd")
+    );
+    assert!(received(&mut b).is_empty(), "never relayed");
+}
+
+#[test]
 fn user_channels_need_the_sign_in_and_watchers_hear_of_it() {
     let mut r = rig(Config::default());
     let (mut alice, mut watcher) = (r.connect(), r.connect());
