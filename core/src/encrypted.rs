@@ -133,6 +133,35 @@ pub fn decrypt_in_place(
     shared_secret: &[u8; 32],
     buf: &mut [u8],
 ) -> Result<core::ops::Range<usize>, DecryptError> {
+    let (nonce, boxed) = unpack_in_place(buf)?;
+    let sealed = buf.get_mut(boxed.clone()).ok_or(DecryptError::TooShort)?;
+    open_in_place(shared_secret, &nonce, sealed)?;
+    Ok(boxed.start + TAG..boxed.end)
+}
+
+/// Opens a box (tag then ciphertext) decoded by [`unpack_in_place`]; on success the
+/// plaintext follows the tag and is UTF-8. On failure the box is left as it was, so it can
+/// be opened again with another key.
+pub(crate) fn open_in_place(
+    shared_secret: &[u8; 32],
+    nonce: &[u8; NONCE],
+    sealed: &mut [u8],
+) -> Result<(), DecryptError> {
+    if sealed.len() < TAG {
+        return Err(DecryptError::TooShort);
+    }
+    if !secretbox::open(shared_secret, nonce, sealed) {
+        return Err(DecryptError::Forged);
+    }
+    core::str::from_utf8(sealed.get(TAG..).unwrap_or(&[])).map_err(|_| DecryptError::NotUtf8)?;
+    Ok(())
+}
+
+/// Decodes an encrypted `data`'s JSON text in place: its nonce, and the range of `buf` that
+/// now holds the box (tag then ciphertext), not yet opened.
+pub(crate) fn unpack_in_place(
+    buf: &mut [u8],
+) -> Result<([u8; NONCE], core::ops::Range<usize>), DecryptError> {
     let (nonce, ct) = {
         let text = core::str::from_utf8(buf).map_err(|_| DecryptError::NotEncrypted)?;
         let v = Value::parse(text).map_err(|_| DecryptError::NotEncrypted)?;
@@ -159,14 +188,7 @@ pub fn decrypt_in_place(
     if boxed_len < TAG {
         return Err(DecryptError::TooShort);
     }
-    let boxed = region.get_mut(..boxed_len).ok_or(DecryptError::TooShort)?;
-    if !secretbox::open(shared_secret, &nonce, boxed) {
-        return Err(DecryptError::Forged);
-    }
-    let plain = ct.start + TAG..ct.start + boxed_len;
-    let text = buf.get(plain.clone()).ok_or(DecryptError::TooShort)?;
-    core::str::from_utf8(text).map_err(|_| DecryptError::NotUtf8)?;
-    Ok(plain)
+    Ok((nonce, ct.start..ct.start + boxed_len))
 }
 
 /// Seals `plaintext` with the channel's shared secret and a fresh 24-byte `nonce` (random,

@@ -36,27 +36,38 @@ pub struct Buffers {
     rx: Vec<u8>,
     tx: Vec<u8>,
     presence: Vec<u8>,
+    hold: Vec<u8>,
     key: String,
     host: String,
 }
 
 impl Default for Buffers {
-    /// 64 KiB for frames, 16 KiB to send, 16 KiB of presence members.
+    /// 64 KiB for frames, 16 KiB to send, 16 KiB of presence members (and 16 KiB for
+    /// encrypted events waiting for a rotated key, see [`Buffers::with_rekey_hold`]).
     fn default() -> Self {
         Buffers::new(64 * 1024, 16 * 1024, 16 * 1024)
     }
 }
 
 impl Buffers {
-    /// Buffers of the given sizes.
+    /// Buffers of the given sizes, with a 16 KiB re-key hold.
     pub fn new(rx: usize, tx: usize, presence: usize) -> Self {
         Buffers {
             rx: vec![0; rx],
             tx: vec![0; tx],
             presence: vec![0; presence],
+            hold: vec![0; 16 * 1024],
             key: String::new(),
             host: String::new(),
         }
+    }
+
+    /// Room for encrypted events that did not open while their channel is authorized again
+    /// (its key may have rotated); they are opened with the new key then. With 0 such an
+    /// event is reported as an error at once (later ones use the new key).
+    pub fn with_rekey_hold(mut self, bytes: usize) -> Self {
+        self.hold = vec![0; bytes];
+        self
     }
 }
 
@@ -168,6 +179,7 @@ impl<'a> Pusher<'a> {
             rx,
             tx,
             presence,
+            hold,
             key,
             host,
         } = buffers;
@@ -181,7 +193,8 @@ impl<'a> Pusher<'a> {
         config.use_tls = options.tls;
         config.max_message = config.max_message.min(rx.len().saturating_sub(16));
         let buffers = client::Buffers { rx, tx, presence };
-        let client = Client::new(config, buffers, options.seed);
+        let mut client = Client::new(config, buffers, options.seed);
+        client.hold_for_rekey(hold);
         let connector = NetConnector {
             host: options.host.clone(),
             ws_port: options.ws_port,

@@ -119,3 +119,10 @@ fn encrypted_channel_events_decrypt() {
         scenarios::encrypted_channel_events_decrypt(&Dev::start(compat), false);
     }
 }
+
+#[test]
+fn encrypted_channel_key_rotation() {
+    for compat in COMPATS {
+        scenarios::encrypted_channel_key_rotation(&Dev::start(compat));
+    }
+}

@@ -40,6 +40,11 @@ fn encrypted_channel_events_decrypt() {
 }
 
 #[test]
+fn encrypted_channel_key_rotation() {
+    scenarios::encrypted_channel_key_rotation(&Soketi::start());
+}
+
+#[test]
 fn official_libraries_trigger() {
     scenarios::official_libraries_trigger(&Soketi::start());
 }

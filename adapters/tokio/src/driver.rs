@@ -57,9 +57,11 @@ pub(crate) async fn run(
         timeout: options.connect_timeout,
         tls,
     };
-    // pusher-std's default sizes: 64 KiB per frame, 16 KiB to send, 16 KiB of members.
-    let (mut rx, mut tx, mut presence) = (
+    // pusher-std's default sizes: 64 KiB per frame, 16 KiB to send, 16 KiB of members,
+    // 16 KiB for encrypted events waiting for a rotated key.
+    let (mut rx, mut tx, mut presence, mut hold) = (
         vec![0u8; 64 * 1024],
+        vec![0u8; 16 * 1024],
         vec![0u8; 16 * 1024],
         vec![0u8; 16 * 1024],
     );
@@ -79,6 +81,7 @@ pub(crate) async fn run(
         },
         options.seed,
     );
+    client.hold_for_rekey(&mut hold);
     let epoch = tokio::time::Instant::now();
     let now = || {
         client::Instant::from_millis(u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX))

@@ -47,6 +47,9 @@ pub(crate) struct Slot<const NAME: usize> {
     /// An encrypted channel's shared secret, from its auth answer.
     #[cfg(feature = "encryption")]
     pub(crate) secret: Option<[u8; 32]>,
+    /// Whether a failed decryption may ask for a new secret.
+    #[cfg(feature = "encryption")]
+    pub(crate) rekey: super::rekey::Rekey,
 }
 
 impl<const NAME: usize> Slot<NAME> {
@@ -62,6 +65,8 @@ impl<const NAME: usize> Slot<NAME> {
         internal: false,
         #[cfg(feature = "encryption")]
         secret: None,
+        #[cfg(feature = "encryption")]
+        rekey: super::rekey::Rekey::Trusted,
     };
 
     pub(crate) fn name(&self) -> &str {

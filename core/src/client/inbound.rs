@@ -44,6 +44,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                 status: (status != 0).then_some(status),
             });
         }
+        #[cfg(feature = "encryption")]
+        if let Some(held) = self.next_held() {
+            return Some(self.open_held(held));
+        }
         if self.inner.signin == Signin::Due && self.inner.phase == Phase::Established {
             self.inner.signin = Signin::Waiting;
             return Some(Event::SigninRequired {
@@ -74,7 +78,12 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                 }
             }
         }
-        // Control frames are handled here; the first text message leaves the loop.
+        // Control frames are handled here; the first text message leaves the loop. An
+        // encrypted channel's event is opened in place, decided before the frame is decoded
+        // from a read-only look at its envelope; one held for its channel's new secret goes
+        // on to the next frame.
+        #[cfg(feature = "encryption")]
+        let mut outcome = None;
         let ready = loop {
             match self.reader.next_message() {
                 Ok(None) => return None,
@@ -84,7 +93,17 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                     return self.poll_notice();
                 }
                 Ok(Some(r)) => match r.opcode {
-                    Opcode::Text => break r,
+                    Opcode::Text => {
+                        #[cfg(feature = "encryption")]
+                        if let Some(slot) = self.encrypted_slot(r) {
+                            let opened = self.open_encrypted(r, slot);
+                            if matches!(opened, super::decrypt::Outcome::Held) {
+                                continue;
+                            }
+                            outcome = Some(opened);
+                        }
+                        break r;
+                    }
                     Opcode::Ping => {
                         let payload = self.reader.payload(r);
                         self.inner.send_control(Opcode::Ping, payload);
@@ -101,30 +120,18 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                 },
             }
         };
-        // An encrypted channel's event is opened in place; decided before the frame is
-        // decoded, from a read-only look at its envelope.
         #[cfg(feature = "encryption")]
-        if let Some(secret) = self.encrypted_event(ready) {
-            let base = self.reader.payload(ready).as_ptr() as usize;
-            let spans = match ServerMessage::decode_in_place(self.reader.payload_mut(ready)) {
-                Ok(ServerMessage::Event(e)) => super::decrypt::Spans::of(&e, base),
-                Ok(_) | Err(_) => super::decrypt::Spans::none(),
-            };
-            return Some(super::decrypt::event(
-                &mut self.reader,
-                ready,
-                &spans,
-                secret,
-            ));
+        if let Some(opened) = outcome {
+            return self.encrypted_event(ready, opened);
         }
         let msg = ServerMessage::decode_in_place(self.reader.payload_mut(ready));
         Some(self.inner.on_message(msg))
     }
 
-    /// For a channel event (not `pusher:`) on an encrypted channel: `Some` with the
-    /// channel's shared secret, if its auth brought one.
+    /// For a channel event (not `pusher:`) on an encrypted channel: `Some` with its
+    /// slot in the table, if subscribed.
     #[cfg(feature = "encryption")]
-    fn encrypted_event(&self, ready: ws::Ready) -> Option<Option<[u8; 32]>> {
+    fn encrypted_slot(&self, ready: ws::Ready) -> Option<Option<usize>> {
         // Before `connection_established` every frame takes the handshake's path, and a
         // client with no encrypted subscription has no frame to look at.
         if self.inner.phase != Phase::Established || !self.inner.channels.has_encrypted() {
@@ -141,12 +148,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         if !ChannelKind::of(channel).is_encrypted() || env.event.raw().starts_with("pusher") {
             return None;
         }
-        let slot = self
-            .inner
-            .channels
-            .find(channel)
-            .and_then(|i| self.inner.channels.get(i));
-        Some(slot.and_then(|s| s.secret))
+        Some(self.inner.channels.find(channel))
     }
 
     pub(super) fn poll_notice(&mut self) -> Option<Event<'_>> {

@@ -101,6 +101,9 @@ pub(super) struct Inner<'a, const CHANNELS: usize, const NAME: usize> {
     pub(super) pongs_due: u8,
     pub(super) signin: Signin,
     pub(super) bucket: Bucket,
+    /// Encrypted events waiting for their channel's new secret.
+    #[cfg(feature = "encryption")]
+    pub(super) hold: super::rekey::Hold<'a>,
 }
 
 /// The caller's memory a [`Client`] works in (nothing is allocated).
@@ -157,8 +160,31 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                     milli: u64::from(config.client_events_per_sec) * 1000,
                     at: Instant::default(),
                 },
+                #[cfg(feature = "encryption")]
+                hold: super::rekey::Hold::new(&mut []),
             },
         }
+    }
+
+    /// Gives the client room to keep encrypted events that did not open while it asks for
+    /// their channel's secret again (it may have been rotated): they are opened with the new
+    /// one and handed out then. Without room (the default) such an event is reported as
+    /// [`Event::DecryptionFailed`](super::Event::DecryptionFailed) at once and the channel is
+    /// still re-authorized, so later events open. An event needs its names, 28 bytes and its
+    /// decoded data (three quarters of the base64); a few hundred bytes hold a few commands.
+    /// The `encryption` feature.
+    ///
+    /// ```
+    /// use pusher_core::client::{Buffers, Client, Config};
+    ///
+    /// let (mut rx, mut tx, mut hold) = ([0u8; 4096], [0u8; 512], [0u8; 512]);
+    /// let buffers = Buffers { rx: &mut rx, tx: &mut tx, presence: &mut [] };
+    /// let mut client: Client<'_> = Client::new(Config::new("app-key", "127.0.0.1"), buffers, 7);
+    /// client.hold_for_rekey(&mut hold);
+    /// ```
+    #[cfg(feature = "encryption")]
+    pub fn hold_for_rekey(&mut self, buf: &'a mut [u8]) {
+        self.inner.hold = super::rekey::Hold::new(buf);
     }
 
     /// Mixes more entropy into the generator (call with fresh hardware randomness at will).

@@ -48,6 +48,8 @@ mod owned;
 mod presence;
 mod rate;
 mod reconnect;
+#[cfg(feature = "encryption")]
+mod rekey;
 mod retry;
 mod signin;
 mod subscriptions;

@@ -105,6 +105,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         if let Some(slot) = self.inner.channels.get_mut(i) {
             slot.secret = Some(secret);
         }
+        // Re-keying a subscribed channel: the new secret is all that was wanted.
         self.send_subscription(channel, socket_id, Token::Text(auth), None)
     }
 
@@ -118,6 +119,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     ) -> Result<(), AnswerError> {
         let inner = &mut self.inner;
         let i = inner.check_auth_answer(channel, socket_id)?;
+        #[cfg(feature = "encryption")]
+        if inner.rekeyed(i) {
+            return Ok(());
+        }
         let slot = inner.channels.get(i).ok_or(AnswerError::UnknownChannel)?;
         let name = slot.channel().ok_or(AnswerError::UnknownChannel)?;
         let me = if PRESENCE && slot.kind().is_presence() {
@@ -185,6 +190,11 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         status: Option<u16>,
     ) -> Result<(), AnswerError> {
         let i = self.inner.check_auth_answer(channel, socket_id)?;
+        // Re-keying: the subscription stands; held events are reported as they fail.
+        #[cfg(feature = "encryption")]
+        if self.inner.rekeyed(i) {
+            return Ok(());
+        }
         if let Some(s) = self.inner.channels.get_mut(i) {
             s.state = ChannelState::Failed;
             s.error_due = true;
@@ -207,6 +217,11 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                 s.state = ChannelState::Pending;
                 s.due = Due::Nothing;
                 s.auth_due = false;
+                // The next connection's auth brings the secret afresh.
+                #[cfg(feature = "encryption")]
+                {
+                    s.rekey = super::rekey::Rekey::Trusted;
+                }
             }
             if PRESENCE && let Ok(slot) = u8::try_from(i) {
                 self.members.clear_channel(slot);
@@ -233,9 +248,27 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
             .channels
             .find(channel)
             .ok_or(AnswerError::UnknownChannel)?;
-        match self.channels.get(i).map(|s| s.state) {
-            Some(ChannelState::AwaitingAuth | ChannelState::Failed) => Ok(i),
+        let slot = self.channels.get(i).ok_or(AnswerError::UnknownChannel)?;
+        #[cfg(feature = "encryption")]
+        if slot.rekey == super::rekey::Rekey::Asked {
+            return Ok(i);
+        }
+        match slot.state {
+            ChannelState::AwaitingAuth | ChannelState::Failed => Ok(i),
             _ => Err(AnswerError::NotAwaitingAuth),
+        }
+    }
+
+    /// For an answer to a re-keying request (an encrypted channel's event did not open):
+    /// the request is settled, with or without a new secret, and nothing is sent.
+    #[cfg(feature = "encryption")]
+    fn rekeyed(&mut self, i: usize) -> bool {
+        match self.channels.get_mut(i) {
+            Some(s) if s.rekey == super::rekey::Rekey::Asked => {
+                s.rekey = super::rekey::Rekey::Spent;
+                true
+            }
+            _ => false,
         }
     }
 

@@ -244,7 +244,8 @@ fn client_events_on_encrypted_channels_are_refused_and_not_relayed() {
     let _ = (received(&mut a), received(&mut b));
     let ev = EventName::new("client-open").unwrap();
     let cmd = ChannelName::new("private-encrypted-cmd").unwrap();
-    r.hub.client_event(a.id, ev, cmd, Some(r#"{"nonce":"x","ciphertext":"y"}"#));
+    r.hub
+        .client_event(a.id, ev, cmd, Some(r#"{"nonce":"x","ciphertext":"y"}"#));
     let refused = received(&mut a);
     assert_eq!(refused[0]["event"], "pusher:error", "{refused:?}");
     assert!(

@@ -1203,3 +1203,97 @@ pub fn encrypted_channel_events_decrypt(server: &dyn Server, official: bool) {
     );
     assert!(!seen.lock().unwrap().iter().any(|l| l.starts_with("forged")));
 }
+
+/// The app rotates its encryption master key while a client is subscribed: the first event
+/// sealed with the new key fails with the old shared secret, the client authorizes the channel
+/// once more (counted at the authorizer), and the held event reaches the handler as plaintext;
+/// no decryption error is reported and the subscription is never redone.
+pub fn encrypted_channel_key_rotation(server: &dyn Server) {
+    use pusher_std::auth::{Authorizer, CallbackAuthorizer};
+    use pusher_std::client_error::ClientError;
+    use pusher_std::pusher::{Buffers, Pusher};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const OLD: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
+    const NEW: &str = "OHRXNUZRTG5pUTFzQlFGd3J3N3Q2VFZFc0paZDEweVk=";
+    let current = Arc::new(Mutex::new(OLD));
+    let asked = Arc::new(AtomicUsize::new(0));
+    let (key_now, count) = (current.clone(), asked.clone());
+    let authorizer = CallbackAuthorizer(
+        move |socket_id: pusher_core::name::SocketId<'_>,
+              channel: pusher_core::name::ChannelName<'_>| {
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut signer = LocalSigner::new(KEY, SECRET);
+            signer.encryption_master_key =
+                Some(pusher_core::auth::decode_master_key(*key_now.lock().unwrap()).unwrap());
+            signer.authorize(socket_id, channel)
+        },
+    );
+    let mut buffers = Buffers::default();
+    let mut p = Pusher::new(&server.options(), &mut buffers).unwrap();
+    p.set_authorizer(authorizer);
+    let seen: Log = Arc::default();
+    let log = seen.clone();
+    p.bind_channel("private-encrypted-rotating", move |e| {
+        log.lock()
+            .unwrap()
+            .push(format!("{} {}", e.event, e.data.unwrap_or("-")));
+    });
+    let errors = seen.clone();
+    p.on_error(move |e| {
+        if let ClientError::Decryption { error, .. } = e {
+            errors
+                .lock()
+                .unwrap()
+                .push(format!("undecryptable {error:?}"));
+        }
+    });
+    p.subscribe("private-encrypted-rotating").unwrap();
+    p.connect();
+    let has = |needle: &str| seen.lock().unwrap().iter().any(|l| l == needle);
+    assert!(
+        p.run_until(|_| has("pusher:subscription_succeeded -"), WAIT),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    let rest_with = |master: &str| {
+        let mut config = pusher_std::rest::Config::new(APP_ID, KEY, SECRET)
+            .host("127.0.0.1", server.port(), false)
+            .encryption_master_key_base64(master)
+            .unwrap();
+        config.proxy = pusher_std::http::ProxyConfig::Off;
+        pusher_std::rest::Rest::new(config).unwrap()
+    };
+    rest_with(OLD)
+        .trigger(&["private-encrypted-rotating"], "before", r#"{"n":1}"#)
+        .unwrap();
+    assert!(p.run_until(|_| has(r#"before {"n":1}"#), WAIT));
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+
+    *current.lock().unwrap() = NEW;
+    let new = rest_with(NEW);
+    new.trigger(&["private-encrypted-rotating"], "after", r#"{"n":2}"#)
+        .unwrap();
+    new.trigger(&["private-encrypted-rotating"], "after", r#"{"n":3}"#)
+        .unwrap();
+    assert!(
+        p.run_until(|_| has(r#"after {"n":3}"#), WAIT),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    let lines = seen.lock().unwrap().clone();
+    let after: Vec<&String> = lines.iter().filter(|l| l.starts_with("after")).collect();
+    assert_eq!(after, [r#"after {"n":2}"#, r#"after {"n":3}"#], "{lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("undecryptable")),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("pusher:subscription_succeeded"))
+            .count(),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "asked once more");
+}

@@ -10,7 +10,7 @@ fn state_size_fits_the_budget() {
     );
     // Checked when this test compiles: the budget is 1 KiB besides the caller's buffers,
     // plus, with the `encryption` feature, each channel slot's 32-byte shared secret (and
-    // its tag and alignment).
+    // its tag, re-key state and alignment) and the re-key hold's place.
     const SECRETS: usize = if cfg!(feature = "encryption") {
         8 * 40
     } else {

@@ -4,6 +4,8 @@
 mod client_events;
 mod connection;
 mod presence;
+#[cfg(feature = "encryption")]
+mod rekey;
 mod robustness;
 mod signin;
 mod subscriptions;
