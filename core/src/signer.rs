@@ -18,6 +18,9 @@ pub struct ChannelGrant<'a> {
     pub auth: &'a str,
     /// For presence channels: the exact `channel_data` that was signed.
     pub channel_data: Option<&'a str>,
+    /// For `private-encrypted-` channels: the channel's shared secret, base64 of 32 bytes
+    /// (what auth endpoints answer as `shared_secret`); kept by the client, never sent.
+    pub shared_secret: Option<&'a str>,
 }
 
 /// The answer to a sign-in request.
@@ -50,6 +53,7 @@ pub struct LocalSigner<'a> {
     credentials: Credentials<'a>,
     channel_data: Option<&'a str>,
     user_data: Option<&'a str>,
+    master_key: Option<&'a [u8; 32]>,
 }
 
 impl<'a> LocalSigner<'a> {
@@ -59,7 +63,16 @@ impl<'a> LocalSigner<'a> {
             credentials,
             channel_data: None,
             user_data: None,
+            master_key: None,
         }
+    }
+
+    /// Encrypted channels get their shared secret derived from this master key
+    /// (SHA-256 of the channel name and the key; see
+    /// [`decode_master_key`](crate::auth::decode_master_key) for the base64 form).
+    pub fn with_encryption_master_key(mut self, master_key: &'a [u8; 32]) -> Self {
+        self.master_key = Some(master_key);
+        self
     }
 
     /// Presence channels are joined with this `channel_data` (`{"user_id":..,"user_info":..}`).
@@ -75,7 +88,8 @@ impl<'a> LocalSigner<'a> {
     }
 
     /// Signs a subscription of `socket_id` to `channel`; the token is written into `out`
-    /// (`key:` plus 64 hex digits).
+    /// (`key:` plus 64 hex digits), followed for an encrypted channel by its shared secret's
+    /// 44 base64 characters.
     pub fn channel<'o>(
         &self,
         socket_id: SocketId<'_>,
@@ -99,10 +113,35 @@ impl<'a> LocalSigner<'a> {
         } else {
             None
         };
-        let auth = self
+        let secret = match (kind.is_encrypted(), self.master_key) {
+            (false, _) => None,
+            (true, None) => return Err(AuthError::MissingMasterKey),
+            (true, Some(key)) => Some(crate::auth::shared_secret(channel, key)),
+        };
+        let n = self
             .credentials
-            .channel_auth(out, socket_id, channel, channel_data)?;
-        Ok(ChannelGrant { auth, channel_data })
+            .channel_auth(out, socket_id, channel, channel_data)?
+            .len();
+        let (token, rest) = out.split_at_mut(n);
+        let auth = core::str::from_utf8(token).unwrap_or("");
+        let shared_secret = match secret {
+            None => None,
+            Some(secret) => {
+                let b64: [u8; 44] = crate::base64::encode(&secret);
+                let dst = rest.get_mut(..b64.len()).ok_or(AuthError::BufferTooSmall(
+                    crate::buf::BufferTooSmall {
+                        needed: n + b64.len(),
+                    },
+                ))?;
+                crate::buf::Bytes::copy_from(dst, &b64);
+                Some(core::str::from_utf8(dst).unwrap_or(""))
+            }
+        };
+        Ok(ChannelGrant {
+            auth,
+            channel_data,
+            shared_secret,
+        })
     }
 
     /// Signs a sign-in of `socket_id`; the token is written into `out`.
@@ -176,5 +215,42 @@ mod tests {
         let g = u.user(sid(), &mut out).unwrap();
         assert!(g.auth.starts_with("278d425bdf160c739803:"));
         assert_eq!(g.user_data, r#"{"id":"12345"}"#);
+    }
+
+    /// protocol.md §7.4 E1 (the Node library's vector): the token and the shared secret.
+    #[test]
+    fn encrypted_channels_get_their_shared_secret() {
+        let master =
+            crate::auth::decode_master_key("zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=").unwrap();
+        let creds = Credentials::new("f00d", "tofu");
+        let socket = SocketId::new("123.456").unwrap();
+        let channel = ChannelName::new("private-encrypted-bla").unwrap();
+        let mut out = [0u8; 128];
+        assert_eq!(
+            LocalSigner::new(creds.clone()).channel(socket, channel, &mut out),
+            Err(AuthError::MissingMasterKey)
+        );
+        let signer = LocalSigner::new(creds).with_encryption_master_key(&master);
+        let g = signer.channel(socket, channel, &mut out).unwrap();
+        assert_eq!(
+            g.shared_secret,
+            Some("nlr49ISQHz91yS3cy/yWmW8wFMNeTnNL5tNHnbPJcLQ=")
+        );
+        assert!(g.auth.starts_with("f00d:"));
+        let mut short = [0u8; 80];
+        assert!(matches!(
+            signer.channel(socket, channel, &mut short),
+            Err(AuthError::BufferTooSmall(crate::buf::BufferTooSmall {
+                needed: 113
+            }))
+        ));
+        let private = ChannelName::new("private-x").unwrap();
+        assert_eq!(
+            signer
+                .channel(socket, private, &mut out)
+                .unwrap()
+                .shared_secret,
+            None
+        );
     }
 }

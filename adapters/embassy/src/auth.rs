@@ -110,7 +110,11 @@ where
         } else {
             None
         };
-        Ok(ChannelGrant { auth, channel_data })
+        Ok(ChannelGrant {
+            auth,
+            channel_data,
+            shared_secret: None,
+        })
     }
 }
 
@@ -130,8 +134,9 @@ impl Authorizer for NoAuth {
 
 /// Signs locally with the app secret, for trusted devices and labs (production firmware
 /// asks its backend): the core's [`signer::LocalSigner`](pusher_core::signer::LocalSigner)
-/// with a token buffer of `TOKEN` bytes (`key:` plus 64 hex digits).
-pub struct LocalSigner<'a, const TOKEN: usize = 128> {
+/// with a token buffer of `TOKEN` bytes (`key:` plus 64 hex digits, and 44 more for an
+/// encrypted channel's shared secret).
+pub struct LocalSigner<'a, const TOKEN: usize = 160> {
     signer: signer::LocalSigner<'a>,
     token: [u8; TOKEN],
 }
@@ -154,6 +159,13 @@ impl<'a, const TOKEN: usize> LocalSigner<'a, TOKEN> {
     /// Sign-in uses this `user_data` (`{"id":..}`).
     pub fn with_user_data(mut self, user_data: &'a str) -> Self {
         self.signer = self.signer.with_user_data(user_data);
+        self
+    }
+
+    /// `private-encrypted-` channels get their shared secret from this master key (the
+    /// `encryption` feature opens their events).
+    pub fn with_encryption_master_key(mut self, master_key: &'a [u8; 32]) -> Self {
+        self.signer = self.signer.with_encryption_master_key(master_key);
         self
     }
 

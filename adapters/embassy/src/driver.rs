@@ -329,7 +329,12 @@ fn settle<const CHANNELS: usize, const NAME: usize>(
     let socket = req.socket_id();
     match (req.channel(), answer) {
         (Some(channel), Answer::Channel(Ok(grant))) => {
-            if let Err(e) = client.provide_auth(channel, socket, grant.auth, grant.channel_data) {
+            let taken = match grant.shared_secret {
+                #[cfg(feature = "encryption")]
+                Some(secret) => client.provide_encrypted_auth(channel, socket, grant.auth, secret),
+                _ => client.provide_auth(channel, socket, grant.auth, grant.channel_data),
+            };
+            if let Err(e) = taken {
                 // Stale socket id (reconnected meanwhile) or no room.
                 debug!("auth answer not taken:", e);
                 let _ = client.auth_failed(channel, socket, None);

@@ -72,11 +72,24 @@ impl<const CHANNELS: usize, const NAME: usize> Client<'_, CHANNELS, NAME> {
         let sid = inner.socket_id()?;
         let waiting = (0..CHANNELS)
             .filter_map(|i| inner.channels.get(i))
-            .find(|s| s.used && !s.internal && s.state == ChannelState::AwaitingAuth);
+            .find(|s| {
+                s.used && !s.internal && (s.state == ChannelState::AwaitingAuth || rekeying(s))
+            });
         match waiting {
             Some(slot) => AuthRequest::new(sid, Some(slot.name())),
             None if inner.signin == Signin::Waiting => AuthRequest::new(sid, None),
             None => None,
         }
+    }
+}
+
+/// An encrypted channel asking for its new secret (an event did not open).
+fn rekeying<const NAME: usize>(slot: &super::channels::Slot<NAME>) -> bool {
+    #[cfg(feature = "encryption")]
+    return slot.rekey == super::rekey::Rekey::Asked;
+    #[cfg(not(feature = "encryption"))]
+    {
+        let _ = slot;
+        false
     }
 }

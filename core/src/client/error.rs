@@ -46,6 +46,9 @@ pub enum ClientError {
     Unserializable,
     /// Presence channels need the `presence` feature of this crate.
     PresenceDisabled,
+    /// Encrypted channels need the `encryption` feature of this crate (without it their
+    /// events could not be opened).
+    EncryptionDisabled,
     /// The transmit buffer is full; `needed` bytes would hold this message.
     BufferFull(BufferTooSmall),
 }
@@ -86,6 +89,9 @@ impl fmt::Display for ClientError {
             ClientError::Unserializable => f.write_str("the payload cannot be written as JSON"),
             ClientError::PresenceDisabled => {
                 f.write_str("presence channels need the `presence` feature")
+            }
+            ClientError::EncryptionDisabled => {
+                f.write_str("private-encrypted- channels need the `encryption` feature")
             }
             ClientError::BufferFull(e) => e.fmt(f),
         }
@@ -165,6 +171,8 @@ operation_error! {
         NoChannelSlot,
         /// Presence channels need the `presence` feature of this crate.
         PresenceDisabled,
+        /// Encrypted channels need the `encryption` feature of this crate.
+        EncryptionDisabled,
     }
 }
 

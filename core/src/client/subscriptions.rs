@@ -33,6 +33,9 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         if !PRESENCE && channel.kind().is_presence() {
             return Err(SubscribeError::PresenceDisabled);
         }
+        if !cfg!(feature = "encryption") && channel.kind().is_encrypted() {
+            return Err(SubscribeError::EncryptionDisabled);
+        }
         if self.inner.channels.find(name).is_some() {
             return Ok(());
         }

@@ -5,7 +5,8 @@
 //! `embassy-twin TAP DEVICE_IP SERVER_IP PORT KEY SECRET ACTIVITY_SECS CHANNEL...`
 //!
 //! With `TWIN_CA=ca.der` in the environment it speaks wss:// through embedded-tls and
-//! verifies the server against that CA.
+//! verifies the server against that CA. With `TWIN_MASTER_KEY=BASE64` it signs
+//! `private-encrypted-` channels with their shared secret and prints their events opened.
 
 use std::io::Write as _;
 use std::net::Ipv4Addr;
@@ -108,9 +109,21 @@ async fn main_task(spawner: Spawner, args: Args) {
     let tx = leak([0u8; 1024]);
     let presence = leak([0u8; 1024]);
     config.max_message = rx.len() - 16;
-    let client: Client<'static, 8, 48> = Client::new(config, Buffers { rx, tx, presence }, seed);
-    let signer = LocalSigner::<128>::new(Credentials::new(key, leak(args.secret)))
+    let mut client: Client<'static, 8, 48> =
+        Client::new(config, Buffers { rx, tx, presence }, seed);
+    // Encrypted events that arrive sealed with a rotated key wait here for the new one.
+    client.hold_for_rekey(leak([0u8; 1024]));
+    let mut signer = LocalSigner::<160>::new(Credentials::new(key, leak(args.secret)))
         .with_channel_data(r#"{"user_id":"twin","user_info":{"board":"tap"}}"#);
+    if let Ok(b64) = std::env::var("TWIN_MASTER_KEY") {
+        match pusher_core::auth::decode_master_key(&b64) {
+            Ok(master) => signer = signer.with_encryption_master_key(leak(master)),
+            Err(e) => {
+                say(format_args!("fatal TWIN_MASTER_KEY: {e}"));
+                std::process::exit(2);
+            }
+        }
+    }
     let mut driver = Driver::new(client, signer);
     for channel in &args.channels {
         if let Err(e) = driver.client().subscribe(channel) {
@@ -139,7 +152,7 @@ async fn main_task(spawner: Spawner, args: Args) {
 }
 
 async fn run<C: Connect>(
-    driver: &mut Driver<'static, LocalSigner<'static, 128>, 8, 48>,
+    driver: &mut Driver<'static, LocalSigner<'static, 160>, 8, 48>,
     mut connector: C,
 ) -> Stop {
     driver.run(&mut connector, &mut report).await
@@ -165,6 +178,9 @@ fn report(event: Event<'_>) -> ControlFlow<()> {
             channel.unwrap_or("-"),
             data.unwrap_or("")
         )),
+        Event::DecryptionFailed { channel, error } => {
+            say(format_args!("undecryptable {channel} {error:?}"))
+        }
         Event::MemberAdded { channel, id, .. } => say(format_args!("member_added {channel} {id}")),
         Event::Disconnected { problem, .. } => say(format_args!("disconnected {problem:?}")),
         Event::Ping => say(format_args!("ping")),

@@ -142,13 +142,26 @@ struct Twin {
 impl Twin {
     /// The twin, over TLS trusting `ca` (DER) when given.
     fn start(ns: &Netns, ca: Option<&Path>) -> Twin {
+        Twin::start_with(ns, ca, &CHANNELS, None)
+    }
+
+    /// The twin on `channels`, signing encrypted ones with `master_key` (base64).
+    fn start_with(
+        ns: &Netns,
+        ca: Option<&Path>,
+        channels: &[&str],
+        master_key: Option<&str>,
+    ) -> Twin {
         let mut cmd = ns.exec(env!("CARGO_BIN_EXE_embassy-twin"));
         if let Some(ca) = ca {
             cmd.env("TWIN_CA", ca);
         }
+        if let Some(master) = master_key {
+            cmd.env("TWIN_MASTER_KEY", master);
+        }
         let mut child = cmd
             .args(["tap0", DEVICE_IP, SERVER_IP, PORT, KEY, SECRET, "2"])
-            .args(CHANNELS)
+            .args(channels)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -225,16 +238,32 @@ impl Drop for Twin {
 /// The official library triggers `event` with `data` on every test channel (over HTTPS
 /// trusting `certs`' CA when given).
 fn trigger(ns: &Netns, tls: Option<&Certs>, event: &str, data: &str) {
+    trigger_on(ns, tls, &CHANNELS, None, event, data);
+}
+
+/// The official library triggers `event` on `channels`, sealed with `master_key`'s shared
+/// secrets when given.
+fn trigger_on(
+    ns: &Netns,
+    tls: Option<&Certs>,
+    channels: &[&str],
+    master_key: Option<&str>,
+    event: &str,
+    data: &str,
+) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/trigger.js");
     let mut cmd = ns.exec("node");
     if let Some(certs) = tls {
         cmd.env("TRIGGER_TLS", "1")
             .env("NODE_EXTRA_CA_CERTS", certs.dir.join("ca.pem"));
     }
+    if let Some(master) = master_key {
+        cmd.env("TRIGGER_MASTER_KEY", master);
+    }
     let out = cmd
         .arg(script)
         .args([APP_ID, KEY, SECRET, SERVER_IP, PORT, event, data])
-        .args(CHANNELS)
+        .args(channels)
         .env("NODE_PATH", peers_dir().join("node_modules"))
         .output()
         .expect("run node");
@@ -429,6 +458,39 @@ fn embassy_net_twin_against_soketi_over_tap() {
         twin.seen.join("\n")
     );
     eprintln!("the twin said:\n{}", twin.seen.join("\n"));
+    drop(twin);
+    stop(soketi);
+}
+
+/// The twin decrypts what the official npm library seals for an encrypted channel with the
+/// same master key (the twin signs with it locally), and reports an event sealed with another
+/// key as a decryption error after asking for the channel's key once more, never as data.
+#[test]
+fn embassy_net_twin_decrypts_the_official_librarys_encrypted_events() {
+    const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
+    const OTHER: &str = "OHRXNUZRTG5pUTFzQlFGd3J3N3Q2VFZFc0paZDEweVk=";
+    const CHANNEL: [&str; 1] = ["private-encrypted-twin"];
+    let ns = Netns::new("twin-enc");
+    let soketi = start_soketi(&ns, None);
+    let mut twin = Twin::start_with(&ns, None, &CHANNEL, Some(MASTER));
+    twin.expect("state Connecting Connected", Duration::from_secs(30));
+    twin.expect("subscribed private-encrypted-twin", Duration::from_secs(20));
+    let data = r#"{"cmd":"open","door":2,"note":"café ✓"}"#;
+    trigger_on(&ns, None, &CHANNEL, Some(MASTER), "command", data);
+    twin.expect(
+        &format!("message private-encrypted-twin command {data}"),
+        Duration::from_secs(10),
+    );
+    trigger_on(&ns, None, &CHANNEL, Some(OTHER), "forged", "{}");
+    twin.expect(
+        "undecryptable private-encrypted-twin Forged",
+        Duration::from_secs(10),
+    );
+    assert!(
+        !twin.seen.iter().any(|l| l.contains(" forged ")),
+        "ciphertext handed out:\n{}",
+        twin.seen.join("\n")
+    );
     drop(twin);
     stop(soketi);
 }

@@ -63,8 +63,12 @@ fn a_rotated_key_is_fetched_once_and_held_events_open_with_it_in_order() {
         ]
     );
     assert_eq!(r.c.channel_state(CMD), Some(ChannelState::Subscribed));
+    // Drivers that poll for the request (pusher-embassy) see it too, until answered.
+    let asked = r.c.auth_request().unwrap();
+    assert_eq!((asked.channel(), asked.socket_id()), (Some(CMD), "1.2"));
     r.c.provide_encrypted_auth(CMD, "1.2", "k:s", &b64(2))
         .unwrap();
+    assert_eq!(r.c.auth_request(), None);
     r.pump();
     assert_eq!(
         r.take(),

@@ -304,3 +304,16 @@ fn encrypted_channels_are_opened_in_place_and_never_leak_ciphertext() {
         Err(TriggerError::ClientEventsNotAllowed)
     );
 }
+
+/// Without the `encryption` feature an encrypted channel is refused up front: its events
+/// could not be opened, and handing out their ciphertext as data would be silently wrong.
+#[cfg(not(feature = "encryption"))]
+#[test]
+fn encrypted_channels_need_the_feature() {
+    let mut r = Rig::new();
+    assert_eq!(
+        r.c.subscribe("private-encrypted-cmd"),
+        Err(SubscribeError::EncryptionDisabled)
+    );
+    assert_eq!(r.c.channel_state("private-encrypted-cmd"), None);
+}
