@@ -1113,7 +1113,6 @@ pub fn pusher_js_parity(server: &dyn Server, extras: Extras) {
 /// with `official`, events the official npm library seals with the same master key) reach the
 /// handler as plaintext; a tampered event is a typed decryption error, never data.
 pub fn encrypted_channel_events_decrypt(server: &dyn Server, official: bool) {
-    use pusher_std::client_error::ClientError;
     use pusher_std::pusher::{Buffers, Pusher};
     const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
     let mut buffers = Buffers::default();
@@ -1121,30 +1120,8 @@ pub fn encrypted_channel_events_decrypt(server: &dyn Server, official: bool) {
     let mut signer = LocalSigner::new(KEY, SECRET);
     signer.encryption_master_key = Some(pusher_core::auth::decode_master_key(MASTER).unwrap());
     p.set_authorizer(signer);
-    let seen: Log = Arc::default();
-    let log = seen.clone();
-    p.bind_channel("private-encrypted-e2e", move |e| {
-        log.lock()
-            .unwrap()
-            .push(format!("{} {}", e.event, e.data.unwrap_or("-")));
-    });
-    let errors = seen.clone();
-    p.on_error(move |e| {
-        if let ClientError::Decryption { error, .. } = e {
-            errors
-                .lock()
-                .unwrap()
-                .push(format!("undecryptable {error:?}"));
-        }
-    });
-    p.subscribe("private-encrypted-e2e").unwrap();
-    p.connect();
+    let seen = follow_encrypted(&mut p, "private-encrypted-e2e");
     let has = |needle: &str| seen.lock().unwrap().iter().any(|l| l == needle);
-    assert!(
-        p.run_until(|_| has("pusher:subscription_succeeded -"), WAIT),
-        "{:?}",
-        seen.lock().unwrap()
-    );
 
     let mut config = pusher_std::rest::Config::new(APP_ID, KEY, SECRET)
         .host("127.0.0.1", server.port(), false)
@@ -1210,7 +1187,6 @@ pub fn encrypted_channel_events_decrypt(server: &dyn Server, official: bool) {
 /// no decryption error is reported and the subscription is never redone.
 pub fn encrypted_channel_key_rotation(server: &dyn Server) {
     use pusher_std::auth::{Authorizer, CallbackAuthorizer};
-    use pusher_std::client_error::ClientError;
     use pusher_std::pusher::{Buffers, Pusher};
     use std::sync::atomic::{AtomicUsize, Ordering};
     const OLD: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
@@ -1231,30 +1207,8 @@ pub fn encrypted_channel_key_rotation(server: &dyn Server) {
     let mut buffers = Buffers::default();
     let mut p = Pusher::new(&server.options(), &mut buffers).unwrap();
     p.set_authorizer(authorizer);
-    let seen: Log = Arc::default();
-    let log = seen.clone();
-    p.bind_channel("private-encrypted-rotating", move |e| {
-        log.lock()
-            .unwrap()
-            .push(format!("{} {}", e.event, e.data.unwrap_or("-")));
-    });
-    let errors = seen.clone();
-    p.on_error(move |e| {
-        if let ClientError::Decryption { error, .. } = e {
-            errors
-                .lock()
-                .unwrap()
-                .push(format!("undecryptable {error:?}"));
-        }
-    });
-    p.subscribe("private-encrypted-rotating").unwrap();
-    p.connect();
+    let seen = follow_encrypted(&mut p, "private-encrypted-rotating");
     let has = |needle: &str| seen.lock().unwrap().iter().any(|l| l == needle);
-    assert!(
-        p.run_until(|_| has("pusher:subscription_succeeded -"), WAIT),
-        "{:?}",
-        seen.lock().unwrap()
-    );
     let rest_with = |master: &str| {
         let mut config = pusher_std::rest::Config::new(APP_ID, KEY, SECRET)
             .host("127.0.0.1", server.port(), false)
@@ -1296,4 +1250,36 @@ pub fn encrypted_channel_key_rotation(server: &dyn Server) {
         "{lines:?}"
     );
     assert_eq!(asked.load(Ordering::SeqCst), 2, "asked once more");
+}
+
+/// Subscribes `channel` and connects, logging its events as `EVENT DATA` and decryption
+/// errors as `undecryptable ERROR`; returns once the subscription succeeded.
+fn follow_encrypted(p: &mut pusher_std::pusher::Pusher<'_>, channel: &str) -> Log {
+    use pusher_std::client_error::ClientError;
+    let seen: Log = Arc::default();
+    let log = seen.clone();
+    p.bind_channel(channel, move |e| {
+        log.lock()
+            .unwrap()
+            .push(format!("{} {}", e.event, e.data.unwrap_or("-")));
+    });
+    let errors = seen.clone();
+    p.on_error(move |e| {
+        if let ClientError::Decryption { error, .. } = e {
+            errors
+                .lock()
+                .unwrap()
+                .push(format!("undecryptable {error:?}"));
+        }
+    });
+    p.subscribe(channel).unwrap();
+    p.connect();
+    let subscribed = |_: &mut pusher_std::pusher::Pusher<'_>| {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l == "pusher:subscription_succeeded -")
+    };
+    assert!(p.run_until(subscribed, WAIT), "{:?}", seen.lock().unwrap());
+    seen
 }
