@@ -148,6 +148,14 @@ static int handle_events(PusherClient *c, long *events) {
         case PUSHER_EVENT_KIND_MESSAGE:
             printf("event %.*s %.*s %.*s\n", (int)ev.channel.len, ev.channel.ptr,
                    (int)ev.name.len, ev.name.ptr, (int)ev.data.len, ev.data.ptr);
+#ifdef PLANT_OUT_OF_BOUNDS
+            /* The suite's check that the sanitizers are on: an overflow they must report. */
+            {
+                char copy[4];
+                memcpy(copy, ev.data.ptr, ev.data.len);
+                printf("planted %c\n", copy[0]);
+            }
+#endif
             if (ev.channel.ptr && ++*events == opt.count) return 1;
             break;
         default:
