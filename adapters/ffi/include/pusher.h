@@ -212,6 +212,8 @@ enum PusherResult
   PUSHER_RESULT_WEBHOOK_BAD_SIGNATURE = -29,
   // Presence channels need the presence member store.
   PUSHER_RESULT_PRESENCE_DISABLED = -30,
+  // Encrypted channels are not built into this library (its `encryption` feature).
+  PUSHER_RESULT_ENCRYPTION_DISABLED = -31,
   // A failure this version has no code for.
   PUSHER_RESULT_OTHER = -99,
 };
@@ -379,7 +381,8 @@ int32_t pusher_provide_auth(PusherClient *client,
 // Answers an encrypted channel's auth request: `auth` and the endpoint's `shared_secret`
 // (base64 of 32 bytes). Also the answer to a re-key request while subscribed.
 //
-// Returns as `pusher_provide_auth`, plus `PUSHER_RESULT_BAD_SHARED_SECRET`.
+// Returns as `pusher_provide_auth`, plus `PUSHER_RESULT_BAD_SHARED_SECRET`, and
+// `PUSHER_RESULT_ENCRYPTION_DISABLED` when the library is built without encrypted channels.
 //
 // # Safety
 // The header's pointer rules.
@@ -513,7 +516,8 @@ int32_t pusher_client_init(void *mem,
 // not open while it asks for the channel's auth again (the key may have been rotated); they
 // are opened with the new secret and handed out then. Without it such an event is reported
 // at once as `PUSHER_EVENT_KIND_DECRYPTION_FAILED`. A few hundred bytes hold a few events.
-// The buffer must outlive the client.
+// The buffer must outlive the client. Returns 0, `PUSHER_RESULT_ENCRYPTION_DISABLED` when
+// the library is built without encrypted channels, or an argument or handle error.
 //
 // # Safety
 // The header's pointer rules.

@@ -75,7 +75,8 @@ pub unsafe extern "C" fn pusher_provide_auth(
 /// Answers an encrypted channel's auth request: `auth` and the endpoint's `shared_secret`
 /// (base64 of 32 bytes). Also the answer to a re-key request while subscribed.
 ///
-/// Returns as `pusher_provide_auth`, plus `PUSHER_RESULT_BAD_SHARED_SECRET`.
+/// Returns as `pusher_provide_auth`, plus `PUSHER_RESULT_BAD_SHARED_SECRET`, and
+/// `PUSHER_RESULT_ENCRYPTION_DISABLED` when the library is built without encrypted channels.
 ///
 /// # Safety
 /// The header's pointer rules.
@@ -88,7 +89,15 @@ pub unsafe extern "C" fn pusher_provide_encrypted_auth(
     shared_secret: PusherStr,
 ) -> i32 {
     call!(client, [channel, socket_id, auth, shared_secret], [], |c| {
-        client_status(c.provide_encrypted_auth(channel, socket_id, auth, shared_secret))
+        #[cfg(feature = "encryption")]
+        {
+            client_status(c.provide_encrypted_auth(channel, socket_id, auth, shared_secret))
+        }
+        #[cfg(not(feature = "encryption"))]
+        {
+            let _ = (c, channel, socket_id, auth, shared_secret);
+            PusherResult::EncryptionDisabled.code()
+        }
     })
 }
 

@@ -293,7 +293,8 @@ unsafe fn make(
 /// not open while it asks for the channel's auth again (the key may have been rotated); they
 /// are opened with the new secret and handed out then. Without it such an event is reported
 /// at once as `PUSHER_EVENT_KIND_DECRYPTION_FAILED`. A few hundred bytes hold a few events.
-/// The buffer must outlive the client.
+/// The buffer must outlive the client. Returns 0, `PUSHER_RESULT_ENCRYPTION_DISABLED` when
+/// the library is built without encrypted channels, or an argument or handle error.
 ///
 /// # Safety
 /// The header's pointer rules.
@@ -311,8 +312,16 @@ pub unsafe extern "C" fn pusher_client_hold_for_rekey(
     // SAFETY: as above.
     unsafe {
         with(client, |c| {
-            c.hold_for_rekey(buf);
-            0
+            #[cfg(feature = "encryption")]
+            {
+                c.hold_for_rekey(buf);
+                0
+            }
+            #[cfg(not(feature = "encryption"))]
+            {
+                let _ = (c, buf);
+                PusherResult::EncryptionDisabled.code()
+            }
         })
     }
 }

@@ -269,6 +269,7 @@ fn convert(ev: Event<'_>, buf: &mut [u8]) -> PusherEvent {
             data: PusherStr::of(events.raw()),
             ..PusherEvent::new(K::Watchlist)
         },
+        #[cfg(feature = "encryption")]
         Event::DecryptionFailed { channel, error } => PusherEvent {
             reason: reason(buf, error),
             ..PusherEvent::on(K::DecryptionFailed, channel)

@@ -79,6 +79,8 @@ pub enum PusherResult {
     WebhookBadSignature = -29,
     /// Presence channels need the presence member store.
     PresenceDisabled = -30,
+    /// Encrypted channels are not built into this library (its `encryption` feature).
+    EncryptionDisabled = -31,
     /// A failure this version has no code for.
     Other = -99,
 }
@@ -125,11 +127,12 @@ impl PusherResult {
             PusherResult::WebhookMalformedSignature => c"X-Pusher-Signature is not 64 hex digits",
             PusherResult::WebhookBadSignature => c"X-Pusher-Signature does not match the body",
             PusherResult::PresenceDisabled => c"presence channels are not built in",
+            PusherResult::EncryptionDisabled => c"encrypted channels are not built in",
             PusherResult::Other => c"unexpected failure",
         }
     }
 
-    const ALL: [PusherResult; 32] = [
+    const ALL: [PusherResult; 33] = [
         PusherResult::Ok,
         PusherResult::NullPointer,
         PusherResult::InvalidUtf8,
@@ -161,6 +164,7 @@ impl PusherResult {
         PusherResult::WebhookMalformedSignature,
         PusherResult::WebhookBadSignature,
         PusherResult::PresenceDisabled,
+        PusherResult::EncryptionDisabled,
         PusherResult::Other,
     ];
 }
@@ -195,6 +199,7 @@ impl From<ClientError> for PusherResult {
             ClientError::RateLimited { .. } => PusherResult::RateLimited,
             ClientError::InvalidJson | ClientError::Unserializable => PusherResult::InvalidJson,
             ClientError::PresenceDisabled => PusherResult::PresenceDisabled,
+            ClientError::EncryptionDisabled => PusherResult::EncryptionDisabled,
             ClientError::BufferFull(_) => PusherResult::TransmitBufferFull,
             _ => PusherResult::Other,
         }

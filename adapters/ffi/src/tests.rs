@@ -513,7 +513,11 @@ fn calls_in_the_wrong_state_are_refused() {
                 s("not base64"),
             )
         },
-        R::BadSharedSecret.code()
+        if cfg!(feature = "encryption") {
+            R::BadSharedSecret.code()
+        } else {
+            R::EncryptionDisabled.code()
+        }
     );
     assert_eq!(
         unsafe { pusher_auth_failed(c, s("private-b"), s("123.456"), 70000) },
@@ -672,4 +676,18 @@ fn stateless_signatures_match_the_official_vectors() {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn a_library_without_encryption_refuses_encrypted_channels() {
+    let c = client();
+    let subscribed = unsafe { pusher_subscribe(c, s("private-encrypted-vault")) };
+    let mut hold = [0u8; 64];
+    let held = unsafe { pusher_client_hold_for_rekey(c, hold.as_mut_ptr(), hold.len()) };
+    if cfg!(feature = "encryption") {
+        assert_eq!((subscribed, held), (0, 0));
+    } else {
+        let off = R::EncryptionDisabled.code();
+        assert_eq!((subscribed, held), (off, off));
+    }
 }
