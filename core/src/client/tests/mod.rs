@@ -8,6 +8,8 @@ mod presence;
 mod rekey;
 mod robustness;
 mod signin;
+#[cfg(feature = "presence")]
+mod soak;
 mod subscriptions;
 
 use std::boxed::Box;
