@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod faulty;
 pub mod proxy;
 pub mod scenarios;
 
