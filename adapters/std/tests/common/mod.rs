@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod faulty;
+pub mod matrix;
 pub mod proxy;
 pub mod scenarios;
 
