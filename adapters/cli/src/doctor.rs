@@ -235,7 +235,12 @@ pub(crate) fn run(app: &App, as_json: bool, extras: &Extras<'_>) -> Result<(), S
             loop {
                 match reader.read().map_err(|e| e.to_string())? {
                     Some(Message::Text(t)) => return Ok(t.to_owned()),
-                    Some(Message::Close(c)) => return Err(format!("server closed: {c:?}")),
+                    Some(Message::Close(c)) => {
+                        return Err(match c {
+                            Some(c) => format!("server closed with code {}: {}", c.code, c.reason),
+                            None => "server closed without a code".into(),
+                        });
+                    }
                     Some(_) => continue,
                     None => break,
                 }
@@ -259,11 +264,16 @@ pub(crate) fn run(app: &App, as_json: bool, extras: &Extras<'_>) -> Result<(), S
                     activity_timeout,
                 } => Ok((
                     socket_id.as_str().to_owned(),
-                    format!("socket_id {socket_id}, activity_timeout {activity_timeout:?} s"),
+                    match activity_timeout {
+                        Some(t) => format!("socket_id {socket_id}, activity_timeout {t} s"),
+                        None => format!("socket_id {socket_id}, no activity_timeout"),
+                    },
                 )),
-                ServerMessage::Error { code, message } => {
-                    Err(format!("pusher:error {code:?}: {}", message.raw()))
-                }
+                ServerMessage::Error { code, message } => Err(format!(
+                    "pusher:error {}: {}",
+                    code_text(code),
+                    message.raw()
+                )),
                 _ => Err(format!("unexpected first message: {text}")),
             }
         },
@@ -335,7 +345,11 @@ pub(crate) fn run(app: &App, as_json: bool, extras: &Extras<'_>) -> Result<(), S
                                 return Ok(((), format!("{channel} subscribed, signed locally")));
                             }
                             Ok(ServerMessage::Error { code, message }) => {
-                                return Err(format!("pusher:error {code:?}: {}", message.raw()));
+                                return Err(format!(
+                                    "pusher:error {}: {}",
+                                    code_text(code),
+                                    message.raw()
+                                ));
                             }
                             Ok(ServerMessage::SubscriptionError { .. }) => {
                                 return Err(format!("refused: {text}"));
@@ -416,4 +430,9 @@ pub(crate) fn run(app: &App, as_json: bool, extras: &Extras<'_>) -> Result<(), S
         crate::out::line("all checks passed");
     }
     Ok(())
+}
+
+/// A `pusher:error` code as people read it.
+fn code_text(code: Option<u16>) -> String {
+    code.map_or("(no code)".into(), |c| c.to_string())
 }
