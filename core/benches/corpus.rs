@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each bench uses its own part of the corpus
 //! A seeded corpus of realistic server traffic: unmasked WebSocket text frames carrying Pusher
 //! events whose `data` is double-encoded as servers send it. 60% small events, 30% medium ones
 //! with `\u` escapes (BMP and surrogate pairs), raw UTF-8 and nested objects, 10% of 5-10 KB.
@@ -197,4 +198,74 @@ pub fn corpus(seed: u64, count: usize) -> Vec<Vec<u8>> {
             frame
         })
         .collect()
+}
+
+/// A harder mix, as publishers in the field send it: half the frames from an ASCII-only
+/// encoder (Python's `json.dumps`: every non-ASCII character a `\u` escape, surrogate pairs
+/// for emoji), 12% Laravel-style escaped event names, and `data` before `channel` (or the
+/// event last) in half of the frames.
+pub fn hard_frame_text(rng: &mut Rng) -> String {
+    let roll = rng.below(100);
+    let (channel, data) = if roll < 50 {
+        (format!("ticker-{}", rng.below(50)), small(rng))
+    } else if roll < 70 {
+        let words = 4 + rng.below(12) as usize;
+        (
+            format!("chat-{}", rng.below(50)),
+            format!(
+                r#"{{"from":"{}","text":"{}","n":{}}}"#,
+                text(rng, 1),
+                text(rng, words),
+                rng.below(1000)
+            ),
+        )
+    } else if roll < 92 {
+        (format!("private-chat-{}", rng.below(50)), medium(rng))
+    } else {
+        ("presence-warehouse".to_string(), large(rng))
+    };
+    let event = if rng.below(100) < 12 {
+        format!(
+            "App\\Events\\{}",
+            rng.pick(&["OrderShipped", "MessagePosted", "PriceChanged"])
+        )
+    } else {
+        rng.pick(&["price-update", "message", "inventory-sync", "status"])
+            .to_string()
+    };
+    let ascii = rng.below(2) == 0;
+    let mut e = String::new();
+    push_json_string(&mut e, &event, ascii);
+    let mut c = String::new();
+    push_json_string(&mut c, &channel, ascii);
+    let mut d = String::new();
+    push_json_string(&mut d, &data, ascii);
+    match rng.below(4) {
+        0 => format!(r#"{{"data":{d},"channel":{c},"event":{e}}}"#),
+        1 => format!(r#"{{"channel":{c},"data":{d},"event":{e}}}"#),
+        _ => format!(r#"{{"event":{e},"channel":{c},"data":{d}}}"#),
+    }
+}
+
+/// `count` frames of [`hard_frame_text`], each a complete unmasked WebSocket text frame.
+pub fn hard_corpus(seed: u64, count: usize) -> Vec<Vec<u8>> {
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|_| frame_of(&hard_frame_text(&mut rng)))
+        .collect()
+}
+
+/// `text` as an unmasked WebSocket text frame.
+pub fn frame_of(text: &str) -> Vec<u8> {
+    let mut frame = vec![0u8; text.len() + 14];
+    let n = pusher_core::wire::ws::emit_frame(
+        &mut frame,
+        true,
+        pusher_core::wire::ws::Opcode::Text,
+        text.as_bytes(),
+        None,
+    )
+    .expect("frame fits");
+    frame.truncate(n);
+    frame
 }

@@ -216,6 +216,26 @@ impl Bytes for [u8] {
         if src.start > src.end || src.end > len || dest > len - (src.end - src.start) {
             return;
         }
+        // On hosts, memmove (the bounds were checked above); on bare metal a byte loop,
+        // which is smaller in flash.
+        #[cfg(not(target_os = "none"))]
+        {
+            self.copy_within(src, dest);
+        }
+        #[cfg(target_os = "none")]
+        self.move_bytes(src, dest);
+    }
+}
+
+/// The byte loop behind [`Bytes::move_within`] on bare metal.
+#[cfg(target_os = "none")]
+trait MoveBytes {
+    fn move_bytes(&mut self, src: core::ops::Range<usize>, dest: usize);
+}
+
+#[cfg(target_os = "none")]
+impl MoveBytes for [u8] {
+    fn move_bytes(&mut self, src: core::ops::Range<usize>, dest: usize) {
         let n = src.end - src.start;
         if dest <= src.start {
             // Moving down: copy front to back.

@@ -29,4 +29,40 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut scratch = vec![0u8; text.len()];
     let _ = ServerMessage::decode(text, &mut scratch);
+    // Decoding in place, with and without scratch to unescape through, agrees with the
+    // copying decoder on every field (and on whether the frame is well formed).
+    let mut copy_scratch = vec![0u8; text.len()];
+    let copied = Event::decode(text, &mut copy_scratch).map(|e| {
+        (
+            e.event.to_owned(),
+            e.channel.map(str::to_owned),
+            e.data.map(str::to_owned),
+            e.user_id.map(str::to_owned),
+        )
+    });
+    let mut plain = data.to_vec();
+    let in_place = Event::decode_in_place(&mut plain).map(|e| {
+        (
+            e.event.to_owned(),
+            e.channel.map(str::to_owned),
+            e.data.map(str::to_owned),
+            e.user_id.map(str::to_owned),
+        )
+    });
+    let mut framed = data.to_vec();
+    let mut free = vec![0u8; data.len() + 256];
+    let with_scratch = Event::decode_in_place_with(&mut framed, &mut free).map(|e| {
+        (
+            e.event.to_owned(),
+            e.channel.map(str::to_owned),
+            e.data.map(str::to_owned),
+            e.user_id.map(str::to_owned),
+        )
+    });
+    assert_eq!(copied.is_ok(), in_place.is_ok(), "{text:?}");
+    assert_eq!(in_place.is_ok(), with_scratch.is_ok(), "{text:?}");
+    if let (Ok(a), Ok(b), Ok(c)) = (copied, in_place, with_scratch) {
+        assert_eq!(a, b, "{text:?}");
+        assert_eq!(b, c, "{text:?}");
+    }
 });

@@ -124,7 +124,9 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         if let Some(opened) = outcome {
             return self.encrypted_event(ready, opened);
         }
-        let msg = ServerMessage::decode_in_place(self.reader.payload_mut(ready));
+        // The free end of the receive buffer is scratch for the fast unescaper.
+        let (frame, free) = self.reader.payload_and_free_mut(ready);
+        let msg = ServerMessage::decode_in_place_with(frame, free);
         Some(self.inner.on_message(msg))
     }
 

@@ -24,7 +24,10 @@
 //!   and ends at ASCII bytes (a backslash, then a letter or four hex digits), so each copied run
 //!   is whole characters, and what it writes for an escape is `char::encode_utf8` of a checked
 //!   scalar value (lone surrogates are rejected). Whole characters in order are valid UTF-8.
-//!   Debug builds, the fuzzers and the tests check it anyway.
+//!   The same holds for a frame unescaped in place (`Event::decode_in_place`): the frame was
+//!   validated first, each escaped string is rewritten the same way where it lies, and the
+//!   bytes it frees are filled with ASCII spaces. Debug builds, the fuzzers and the tests check
+//!   it anyway.
 #![allow(unsafe_code)]
 
 use core::arch::x86_64::{

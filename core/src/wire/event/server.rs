@@ -102,6 +102,16 @@ impl<'b> ServerMessage<'b> {
         Self::from_event(Event::decode_in_place(frame)?)
     }
 
+    /// [`ServerMessage::decode_in_place`] with spare memory to unescape through (see
+    /// [`Event::decode_in_place_with`]).
+    #[inline(never)]
+    pub fn decode_in_place_with(
+        frame: &'b mut [u8],
+        scratch: &mut [u8],
+    ) -> Result<ServerMessage<'b>, EventError> {
+        Self::from_event(Event::decode_in_place_with(frame, scratch)?)
+    }
+
     /// Types a decoded event: protocol events get their fields, others pass through.
     pub fn from_event(ev: Event<'b>) -> Result<ServerMessage<'b>, EventError> {
         let Some(name) = ev.event.strip_prefix("pusher") else {

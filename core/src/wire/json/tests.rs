@@ -3,7 +3,9 @@
 use super::escape::next_special;
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 use super::unescape::Unescape;
-use super::unescape::{Features, unescape, unescape_in_place_bytes, unescape_with};
+use super::unescape::{
+    Features, unescape, unescape_in_place, unescape_in_place_bytes, unescape_with,
+};
 use super::*;
 use crate::wire::scan::specials;
 use std::string::String;

@@ -195,6 +195,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
         self.buf.as_mut().get_mut(r.start..r.end).unwrap_or(&mut [])
     }
 
+    /// The payload, writable, and the buffer's free end (past every received byte) as scratch
+    /// for decoding it; the next [`Reader::spare`] hands that space out again.
+    pub fn payload_and_free_mut(&mut self, r: Ready) -> (&mut [u8], &mut [u8]) {
+        match self.buf.as_mut().split_at_mut_checked(self.filled) {
+            Some((head, free)) => (head.get_mut(r.start..r.end).unwrap_or(&mut []), free),
+            None => (&mut [], &mut []),
+        }
+    }
+
     /// Parses frames until a message is complete; returns its opcode and payload range.
     fn next_ready(&mut self) -> Result<Option<(Opcode, usize, usize)>, WsError> {
         loop {
