@@ -93,6 +93,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                     return self.poll_notice();
                 }
                 Ok(Some(r)) => match r.opcode {
+                    Opcode::Text if self.foreign_internal(r) => continue,
                     Opcode::Text => {
                         #[cfg(feature = "encryption")]
                         if let Some(slot) = self.encrypted_slot(r) {
@@ -151,6 +152,31 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
             return None;
         }
         Some(self.inner.channels.find(channel))
+    }
+
+    /// A `pusher_internal:` message (subscription succeeded, member added or removed,
+    /// subscription count) for a channel this client never subscribed to: dropped unseen, as
+    /// pusher-js drops them, so a hostile or confused server cannot make the app see a
+    /// subscription or members it did not ask for. A cheap byte test settles most frames.
+    fn foreign_internal(&self, ready: ws::Ready) -> bool {
+        let frame = self.reader.payload(ready);
+        if self.inner.phase != Phase::Established
+            || !frame.windows(16).any(|w| w == b"pusher_internal:")
+        {
+            return false;
+        }
+        let Some(env) =
+            crate::utf8(frame).and_then(|t| crate::wire::event::Envelope::parse(t).ok())
+        else {
+            return false;
+        };
+        if !env.event.raw().starts_with("pusher_internal:") {
+            return false;
+        }
+        match env.channel.and_then(|c| c.as_str()) {
+            Some(channel) => self.inner.channels.find(channel).is_none(),
+            None => false,
+        }
     }
 
     pub(super) fn poll_notice(&mut self) -> Option<Event<'_>> {

@@ -171,3 +171,34 @@ fn replays_real_soketi_bytes() {
         "{ev:?}"
     );
 }
+
+#[test]
+fn internal_messages_for_channels_never_subscribed_are_dropped() {
+    let mut r = Rig::new();
+    r.c.subscribe("public-a").unwrap();
+    r.connected("1.1");
+    r.take();
+    // A hostile or confused server confirms, populates and counts channels nobody asked for.
+    r.s.text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"never","data":"{}"}"#);
+    r.s.text(r#"{"event":"pusher_internal:member_added","channel":"presence-x","data":"{\"user_id\":\"u\",\"user_info\":{}}"}"#);
+    r.s.text(r#"{"event":"pusher_internal:member_removed","channel":"presence-x","data":"{\"user_id\":\"u\"}"}"#);
+    r.s.text(r#"{"event":"pusher_internal:subscription_count","channel":"never","data":"{\"subscription_count\":9}"}"#);
+    // The app's own channel still gets its own; a plain event on another channel still
+    // reaches the app, as pusher-js's global bindings see it.
+    r.s.text(
+        r#"{"event":"pusher_internal:subscription_succeeded","channel":"public-a","data":"{}"}"#,
+    );
+    r.s.text(r#"{"event":"pusher_internal:subscription_count","channel":"public-a","data":"{\"subscription_count\":2}"}"#);
+    r.s.text(r#"{"event":"news","channel":"elsewhere","data":"1"}"#);
+    r.pump();
+    assert_eq!(
+        r.take(),
+        [
+            "subscribed public-a",
+            "count public-a 2",
+            r#"message news Some("elsewhere") Some("1") None"#
+        ]
+    );
+    assert_eq!(r.c.channel_state("never"), None);
+    assert_eq!(r.c.channels().count(), 1);
+}

@@ -108,9 +108,9 @@ fn auth_failure_and_server_rejection_are_per_channel_events() {
     assert_eq!(r.c.channel_state("private-b"), Some(ChannelState::Failed));
     assert_eq!(r.c.state(), State::Connected);
     r.s.text(r#"{"event":"pusher:cache_miss","channel":"cache-x"}"#);
-    r.s.text(r#"{"event":"pusher_internal:subscription_count","channel":"c","data":"{\"subscription_count\":5}"}"#);
+    r.s.text(r#"{"event":"pusher_internal:subscription_count","channel":"private-a","data":"{\"subscription_count\":5}"}"#);
     r.pump();
-    assert_eq!(r.take(), ["cache miss cache-x", "count c 5"]);
+    assert_eq!(r.take(), ["cache miss cache-x", "count private-a 5"]);
 }
 
 #[test]
