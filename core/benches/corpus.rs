@@ -183,21 +183,16 @@ pub fn frame_text(rng: &mut Rng) -> String {
 pub fn corpus(seed: u64, count: usize) -> Vec<Vec<u8>> {
     let mut rng = Rng::new(seed);
     (0..count)
-        .map(|_| {
-            let text = frame_text(&mut rng);
-            let mut frame = vec![0u8; text.len() + 14];
-            let n = pusher_core::wire::ws::emit_frame(
-                &mut frame,
-                true,
-                pusher_core::wire::ws::Opcode::Text,
-                text.as_bytes(),
-                None,
-            )
-            .expect("frame fits");
-            frame.truncate(n);
-            frame
-        })
+        .map(|_| frame_of(&frame_text(&mut rng)))
         .collect()
+}
+
+/// A frame as existing Rust clients decode it: serde_json into owned strings.
+#[derive(serde::Deserialize)]
+pub struct OwnedFrame {
+    pub event: String,
+    pub channel: Option<String>,
+    pub data: Option<String>,
 }
 
 /// A harder mix, as publishers in the field send it: half the frames from an ASCII-only

@@ -19,6 +19,8 @@
 
 mod corpus;
 
+use corpus::OwnedFrame;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -26,13 +28,6 @@ use pusher_core::Status;
 use pusher_core::wire::event::{Envelope, Event};
 use pusher_core::wire::ws::{Role, parse_header};
 use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct OwnedFrame {
-    event: String,
-    channel: Option<String>,
-    data: Option<String>,
-}
 
 #[derive(Deserialize)]
 struct BorrowedFrame<'a> {

@@ -15,6 +15,8 @@
 
 mod corpus;
 
+use corpus::OwnedFrame;
+
 use std::hint::black_box;
 use std::io::{Cursor, Read, Write};
 
@@ -24,14 +26,6 @@ use pusher_core::client::{Buffers, Client, Config, Instant};
 use pusher_core::wire::event::Event;
 use pusher_core::wire::handshake::{parse_request, write_response};
 use pusher_core::wire::ws::{Role, parse_header};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct OwnedFrame {
-    event: String,
-    channel: Option<String>,
-    data: Option<String>,
-}
 
 const READ: usize = 16 * 1024;
 
