@@ -188,10 +188,10 @@ pub(crate) fn unescape_in_place(buf: &mut [u8]) -> Result<usize, JsonError> {
 
 /// The common block of double-encoded data, in place: a whole 64-byte block at `i` whose
 /// escapes are all `\"`, `\\` or `\/` (one cut by the block's end is left for the next
-/// block). Its escaping backslashes are dropped in a local copy, which is stored at `o` with one 64-byte copy: that
-/// touches only `buf[o..i + 64]`, bytes already read (`o <= i`), and whatever lies past the
-/// decoded bytes is overwritten later or is the freed tail. Returns the bytes read and
-/// written, or `None` for any other block (the escape-by-escape path takes it).
+/// block). Its escaping backslashes are dropped in a local copy, stored at `o` with one
+/// 64-byte copy: that touches only `buf[o..i + 64]`, bytes already read (`o <= i`), and
+/// whatever lies past the decoded bytes is overwritten later or is the freed tail. Returns the
+/// bytes read and written, or `None` for any other block (the escape-by-escape path takes it).
 #[inline(always)]
 fn simple_block_in_place(buf: &mut [u8], i: usize, o: usize) -> Option<(usize, usize)> {
     let block: [u8; BLOCK] = buf.get(i..i.checked_add(BLOCK)?)?.try_into().ok()?;
@@ -228,9 +228,10 @@ fn simple_block_in_place(buf: &mut [u8], i: usize, o: usize) -> Option<(usize, u
 }
 
 /// Unescapes raw string contents where they lie, through `scratch` when it can hold them (on
-/// hosts): the fast unescaper ([`unescape`]: vector classification, shuffles on x86_64) writes into
-/// `scratch`, and the result is copied back (the text only shrinks). Without room, the
-/// in-place path. Returns the decoded length; the bytes past it are left as they were.
+/// hosts): the fast unescaper ([`unescape`]: vector classification, shuffles on x86_64)
+/// writes into `scratch`, and the result is copied back (the text only shrinks). Without
+/// room, the in-place path. Returns the decoded length; the bytes past it are left as they
+/// were.
 pub(crate) fn unescape_with_scratch(
     buf: &mut [u8],
     scratch: &mut [u8],
