@@ -157,11 +157,16 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// A `pusher_internal:` message (subscription succeeded, member added or removed,
     /// subscription count) for a channel this client never subscribed to: dropped unseen, as
     /// pusher-js drops them, so a hostile or confused server cannot make the app see a
-    /// subscription or members it did not ask for. A cheap byte test settles most frames.
+    /// subscription or members it did not ask for. Servers write `event` first, so the frame's
+    /// first bytes settle almost every frame; any other layout is parsed.
     fn foreign_internal(&self, ready: ws::Ready) -> bool {
+        const LEAD: &[u8] = br#"{"event":""#;
         let frame = self.reader.payload(ready);
-        if self.inner.phase != Phase::Established
-            || !frame.windows(16).any(|w| w == b"pusher_internal:")
+        if self.inner.phase != Phase::Established {
+            return false;
+        }
+        if let Some(name) = frame.strip_prefix(LEAD)
+            && !name.starts_with(b"pusher_internal:")
         {
             return false;
         }
