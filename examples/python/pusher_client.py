@@ -60,7 +60,11 @@ class Pusher:
     """The ABI's functions with their signatures, and strings kept alive while borrowed."""
 
     def __init__(self, path):
-        self.lib = lib = C.CDLL(path)
+        try:
+            self.lib = lib = C.CDLL(path)
+        except OSError as e:
+            raise RuntimeError(f"cannot load the C ABI library ({e}); build it with "
+                               "`cargo build --release` in adapters/ffi, or pass --lib") from None
         P, I32, U64, SZ = C.c_void_p, C.c_int32, C.c_uint64, C.c_size_t
         sigs = {
             "pusher_client_size": ([], SZ), "pusher_client_align": ([], SZ),
