@@ -70,6 +70,39 @@ pub(crate) unsafe fn with(c: *mut PusherClient, f: impl FnOnce(&mut Core) -> i32
     }
 }
 
+/// [`with`], with one output argument checked first.
+///
+/// # Safety
+/// As [`handle`]; `out` is null or points to writable memory for a `T`.
+unsafe fn with_out<T>(
+    c: *mut PusherClient,
+    out: *mut T,
+    f: impl FnOnce(&mut Core, raw::Out<'_, T>) -> i32,
+) -> i32 {
+    // SAFETY: forwarded.
+    match unsafe { raw::out(out) } {
+        Ok(o) => unsafe { with(c, |core| f(core, o)) },
+        Err(e) => e.code(),
+    }
+}
+
+/// [`with`], with a pointer and a length to hand out.
+///
+/// # Safety
+/// As [`with_out`], for both.
+unsafe fn with_slice_out<P>(
+    c: *mut PusherClient,
+    ptr: *mut P,
+    len: *mut usize,
+    f: impl FnOnce(&mut Core, raw::Out<'_, P>, raw::Out<'_, usize>) -> i32,
+) -> i32 {
+    // SAFETY: forwarded.
+    match unsafe { (raw::out(ptr), raw::out(len)) } {
+        (Ok(p), Ok(l)) => unsafe { with(c, |core| f(core, p, l)) },
+        (Err(e), _) | (_, Err(e)) => e.code(),
+    }
+}
+
 /// Bytes of memory a client needs (for `pusher_client_init`).
 #[unsafe(no_mangle)]
 pub extern "C" fn pusher_client_size() -> usize {
@@ -444,13 +477,8 @@ pub unsafe extern "C" fn pusher_poll_action(
     out: *mut PusherAction,
 ) -> i32 {
     // SAFETY: the caller's contract (raw's module docs).
-    let out = match unsafe { raw::out(out) } {
-        Ok(o) => o,
-        Err(e) => return e.code(),
-    };
-    // SAFETY: as above.
     unsafe {
-        with(client, |c| match c.poll_action() {
+        with_out(client, out, |c, out| match c.poll_action() {
             None => 0,
             Some(a) => {
                 out.put(match a {
@@ -476,13 +504,8 @@ pub unsafe extern "C" fn pusher_poll_timeout(
     deadline_ms: *mut u64,
 ) -> i32 {
     // SAFETY: the caller's contract (raw's module docs).
-    let out = match unsafe { raw::out(deadline_ms) } {
-        Ok(o) => o,
-        Err(e) => return e.code(),
-    };
-    // SAFETY: as above.
     unsafe {
-        with(client, |c| match c.poll_timeout() {
+        with_out(client, deadline_ms, |c, out| match c.poll_timeout() {
             None => 0,
             Some(t) => {
                 out.put(t.as_millis());
@@ -505,13 +528,8 @@ pub unsafe extern "C" fn pusher_rx_buffer(
     len: *mut usize,
 ) -> i32 {
     // SAFETY: the caller's contract (raw's module docs).
-    let (ptr, len) = match unsafe { (raw::out(ptr), raw::out(len)) } {
-        (Ok(p), Ok(l)) => (p, l),
-        (Err(e), _) | (_, Err(e)) => return e.code(),
-    };
-    // SAFETY: as above.
     unsafe {
-        with(client, |c| {
+        with_slice_out(client, ptr, len, |c, ptr, len| {
             let spare = c.rx_buffer();
             ptr.put(spare.as_mut_ptr());
             len.put(spare.len());
@@ -555,13 +573,8 @@ pub unsafe extern "C" fn pusher_poll_transmit(
     len: *mut usize,
 ) -> i32 {
     // SAFETY: the caller's contract (raw's module docs).
-    let (ptr, len) = match unsafe { (raw::out(ptr), raw::out(len)) } {
-        (Ok(p), Ok(l)) => (p, l),
-        (Err(e), _) | (_, Err(e)) => return e.code(),
-    };
-    // SAFETY: as above.
     unsafe {
-        with(client, |c| match c.poll_transmit() {
+        with_slice_out(client, ptr, len, |c, ptr, len| match c.poll_transmit() {
             None => 0,
             Some(bytes) => {
                 ptr.put(bytes.as_ptr());
@@ -634,13 +647,8 @@ pub unsafe extern "C" fn pusher_client_state(
     out: *mut PusherState,
 ) -> i32 {
     // SAFETY: the caller's contract (raw's module docs).
-    let out = match unsafe { raw::out(out) } {
-        Ok(o) => o,
-        Err(e) => return e.code(),
-    };
-    // SAFETY: as above.
     unsafe {
-        with(client, |c| {
+        with_out(client, out, |c, out| {
             out.put(c.state().into());
             0
         })
@@ -656,13 +664,8 @@ pub unsafe extern "C" fn pusher_client_state(
 #[must_use]
 pub unsafe extern "C" fn pusher_socket_id(client: *mut PusherClient, out: *mut PusherStr) -> i32 {
     // SAFETY: the caller's contract (raw's module docs).
-    let out = match unsafe { raw::out(out) } {
-        Ok(o) => o,
-        Err(e) => return e.code(),
-    };
-    // SAFETY: as above.
     unsafe {
-        with(client, |c| match c.socket_id() {
+        with_out(client, out, |c, out| match c.socket_id() {
             None => 0,
             Some(id) => {
                 out.put(PusherStr::of(id));
