@@ -596,8 +596,8 @@ int32_t pusher_rx_buffer(PusherClient *client, uint8_t **ptr, size_t *len);
 
 // `n` bytes were received into the space `pusher_rx_buffer` gave. Then poll events.
 //
-// Returns 0, `PUSHER_RESULT_OUT_OF_RANGE` when `n` is more than that space (nothing is
-// taken), or an error for a bad handle.
+// Returns 0, `PUSHER_RESULT_OUT_OF_RANGE` when `n` is more than that space, or than what is
+// left of it after an earlier commit (nothing is taken), or an error for a bad handle.
 //
 // # Safety
 // The header's pointer rules.

@@ -29,6 +29,9 @@ pub(crate) struct Handle {
     pub(crate) client: Core,
     /// Where `pusher_poll_event` writes an event's reason text.
     pub(crate) reason: [u8; REASON_LEN],
+    /// Bytes `pusher_rx_buffer` last offered, not committed yet: the bound of
+    /// `pusher_commit_rx` (checked without asking the core again, which could move bytes).
+    offered: usize,
 }
 
 /// A client, in memory the caller owns (`pusher_client_size()` bytes aligned to
@@ -315,6 +318,7 @@ unsafe fn make(
         magic: MAGIC,
         client: Client::new(config, buffers, seed),
         reason: [0; REASON_LEN],
+        offered: 0,
     };
     // SAFETY: `slot` passed room_for; the caller gives the memory up.
     unsafe { raw::write(slot, handle) };
@@ -528,35 +532,37 @@ pub unsafe extern "C" fn pusher_rx_buffer(
     len: *mut usize,
 ) -> i32 {
     // SAFETY: the caller's contract (raw's module docs).
-    unsafe {
-        with_slice_out(client, ptr, len, |c, ptr, len| {
-            let spare = c.rx_buffer();
-            ptr.put(spare.as_mut_ptr());
-            len.put(spare.len());
-            0
-        })
-    }
+    let (h, ptr, len) = match unsafe { (handle(client), raw::out(ptr), raw::out(len)) } {
+        (Ok(h), Ok(p), Ok(l)) => (h, p, l),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return e.code(),
+    };
+    let spare = h.client.rx_buffer();
+    ptr.put(spare.as_mut_ptr());
+    len.put(spare.len());
+    h.offered = spare.len();
+    0
 }
 
 /// `n` bytes were received into the space `pusher_rx_buffer` gave. Then poll events.
 ///
-/// Returns 0, `PUSHER_RESULT_OUT_OF_RANGE` when `n` is more than that space (nothing is
-/// taken), or an error for a bad handle.
+/// Returns 0, `PUSHER_RESULT_OUT_OF_RANGE` when `n` is more than that space, or than what is
+/// left of it after an earlier commit (nothing is taken), or an error for a bad handle.
 ///
 /// # Safety
 /// The header's pointer rules.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pusher_commit_rx(client: *mut PusherClient, n: usize, now_ms: u64) -> i32 {
     // SAFETY: the caller's contract (raw's module docs).
-    unsafe {
-        with(client, |c| {
-            if n > c.rx_buffer().len() {
-                return PusherResult::OutOfRange.code();
-            }
-            c.commit_rx(n, Instant::from_millis(now_ms));
-            0
-        })
+    let h = match unsafe { handle(client) } {
+        Ok(h) => h,
+        Err(e) => return e.code(),
+    };
+    if n > h.offered {
+        return PusherResult::OutOfRange.code();
     }
+    h.offered -= n;
+    h.client.commit_rx(n, Instant::from_millis(now_ms));
+    0
 }
 
 /// Bytes to send: returns 1 with `*len` bytes at `*ptr` (valid until the next call on this

@@ -480,6 +480,19 @@ fn calls_in_the_wrong_state_are_refused() {
         unsafe { pusher_commit_rx(c, n + 1, 0) },
         R::OutOfRange.code()
     );
+    // Committing more, in total, than was offered, or without asking for room first.
+    let fresh = client();
+    let (mut p2, mut n2) = (null_mut(), 0usize);
+    assert_eq!(
+        unsafe { pusher_commit_rx(fresh, 1, 0) },
+        R::OutOfRange.code()
+    );
+    assert_eq!(unsafe { pusher_rx_buffer(fresh, &mut p2, &mut n2) }, 0);
+    assert_eq!(unsafe { pusher_commit_rx(fresh, n2 - 1, 0) }, 0);
+    assert_eq!(
+        unsafe { pusher_commit_rx(fresh, 2, 0) },
+        R::OutOfRange.code()
+    );
     assert_eq!(unsafe { pusher_consume_tx(c, 1) }, R::OutOfRange.code());
     // Connected: an answer for another socket id, for a public channel, an unsubscribed one.
     let c = connected();
