@@ -73,8 +73,10 @@ impl<const NAME: usize> Slot<NAME> {
         self.name.as_str()
     }
 
-    pub(crate) fn channel(&self) -> Option<ChannelName<'_>> {
-        ChannelName::with_max_len(self.name(), crate::name::CHANNEL_NAME_MAX_LIMIT).ok()
+    /// The stored name (only valid names are stored: [`Channels::insert`] takes a
+    /// [`ChannelName`]).
+    pub(crate) fn channel(&self) -> ChannelName<'_> {
+        ChannelName::already_valid(self.name())
     }
 
     pub(crate) fn kind(&self) -> ChannelKind {
@@ -108,8 +110,8 @@ impl<const N: usize, const NAME: usize> Table<N, NAME> {
     }
 
     /// Adds a name; `None` when the table is full or the name does not fit.
-    pub(crate) fn insert(&mut self, name: &str) -> Option<usize> {
-        let name = heapless::String::try_from(name).ok()?;
+    pub(crate) fn insert(&mut self, name: ChannelName<'_>) -> Option<usize> {
+        let name = heapless::String::try_from(name.as_str()).ok()?;
         let i = self.slots.iter().position(|s| !s.used)?;
         let slot = self.slots.get_mut(i)?;
         *slot = Slot::EMPTY;

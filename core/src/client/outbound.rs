@@ -128,7 +128,10 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
                 continue;
             };
             let due = slot.due;
-            let Some(name) = slot.channel() else { continue };
+            if due == Due::Nothing {
+                continue;
+            }
+            let name = slot.channel();
             let mask = self.rng.bytes();
             let written = match due {
                 Due::Nothing => continue,

@@ -101,7 +101,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         let name = inner
             .channels
             .get(i)
-            .and_then(|s| s.channel())
+            .map(|s| s.channel())
             .ok_or(TriggerError::UnknownChannel)?;
         inner
             .tx

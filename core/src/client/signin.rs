@@ -5,7 +5,7 @@ use super::machine::{Client, Phase, Signin};
 use super::tx::CONTROL_RESERVE;
 use crate::auth::{Credentials, Signature};
 use crate::buf::Bytes as _;
-use crate::name::{SERVER_TO_USER_PREFIX, SocketId, UserId};
+use crate::name::{ChannelName, SERVER_TO_USER_PREFIX, SocketId, UserId};
 use crate::wire::json::Value;
 use crate::wire::message::{self, Token};
 use crate::wire::ws::Opcode;
@@ -91,6 +91,8 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
             .ok_or(SigninError::NoChannelSlot)?
             .copy_from(user.as_str().as_bytes());
         let name = core::str::from_utf8(name.get(..prefix + user.as_str().len()).unwrap_or(&[]))
+            .map_err(|_| SigninError::BadUserData)?;
+        let name = ChannelName::with_max_len(name, crate::name::CHANNEL_NAME_MAX_LIMIT)
             .map_err(|_| SigninError::BadUserData)?;
         if let Some(old) = inner
             .channels

@@ -42,7 +42,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         let i = self
             .inner
             .channels
-            .insert(name)
+            .insert(channel)
             .ok_or(SubscribeError::NoChannelSlot)?;
         if self.inner.phase == Phase::Established {
             self.inner.start_subscription(i);
@@ -127,7 +127,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
             return Ok(());
         }
         let slot = inner.channels.get(i).ok_or(AnswerError::UnknownChannel)?;
-        let name = slot.channel().ok_or(AnswerError::UnknownChannel)?;
+        let name = slot.channel();
         let me = if PRESENCE && slot.kind().is_presence() {
             let data = channel_data.ok_or(AnswerError::BadChannelData)?;
             let v = Value::parse(data).map_err(|_| AnswerError::BadChannelData)?;
