@@ -384,7 +384,11 @@ mod tests {
     #[test]
     fn the_charset_mask_agrees_with_the_charset_for_every_byte() {
         for b in 0..=255u8 {
-            assert_eq!(check_charset(&[b], 0).is_ok(), is_channel_byte(b), "byte {b}");
+            assert_eq!(
+                check_charset(&[b], 0).is_ok(),
+                is_channel_byte(b),
+                "byte {b}"
+            );
         }
     }
 

@@ -7,6 +7,8 @@
 //! With `TWIN_CA=ca.der` in the environment it speaks wss:// through embedded-tls and
 //! verifies the server against that CA. With `TWIN_MASTER_KEY=BASE64` it signs
 //! `private-encrypted-` channels with their shared secret and prints their events opened.
+//! `TWIN_TIMEOUTS=ACTIVITY,PONG,CONNECT,BACKOFF_BASE,BACKOFF_CAP,STABLE_AFTER` (milliseconds)
+//! shortens the client's timers, as the fault matrix does.
 
 use std::io::Write as _;
 use std::net::Ipv4Addr;
@@ -105,6 +107,21 @@ async fn main_task(spawner: Spawner, args: Args) {
     });
     config.use_tls = ca.is_some();
     config.activity_timeout = Duration::from_secs(args.activity_secs);
+    if let Ok(list) = std::env::var("TWIN_TIMEOUTS") {
+        let ms: Vec<u64> = list.split(',').filter_map(|v| v.parse().ok()).collect();
+        let [activity, pong, connect, base, cap, stable] = ms[..] else {
+            say(format_args!(
+                "fatal TWIN_TIMEOUTS {list:?}: six numbers of milliseconds"
+            ));
+            std::process::exit(2);
+        };
+        config.activity_timeout = Duration::from_millis(activity);
+        config.pong_timeout = Duration::from_millis(pong);
+        config.connect_timeout = Duration::from_millis(connect);
+        config.backoff_base = Duration::from_millis(base);
+        config.backoff_cap = Duration::from_millis(cap);
+        config.stable_after = Duration::from_millis(stable);
+    }
     let rx = leak([0u8; 4096]);
     let tx = leak([0u8; 1024]);
     let presence = leak([0u8; 1024]);
@@ -182,7 +199,7 @@ fn report(event: Event<'_>) -> ControlFlow<()> {
             say(format_args!("undecryptable {channel} {error:?}"))
         }
         Event::MemberAdded { channel, id, .. } => say(format_args!("member_added {channel} {id}")),
-        Event::Disconnected { problem, .. } => say(format_args!("disconnected {problem:?}")),
+        Event::Disconnected { problem, .. } => say(format_args!("disconnected {problem}")),
         Event::Ping => say(format_args!("ping")),
         Event::Pong => say(format_args!("pong")),
         Event::Error { code, .. } => say(format_args!("error {code:?}")),

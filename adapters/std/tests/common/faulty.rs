@@ -40,8 +40,10 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    pub fn start(upstream: u16) -> FaultProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    /// A proxy on `ip` (loopback, or an address inside a test's network namespace) to the
+    /// server on loopback port `upstream`.
+    pub fn start(ip: std::net::IpAddr, upstream: u16) -> FaultProxy {
+        let listener = TcpListener::bind((ip, 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Mutex::new(Shared {

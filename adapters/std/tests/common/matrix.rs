@@ -20,6 +20,11 @@ pub trait Driver: Sized {
     fn spawn(options: pusher_std::pusher::Options, channels: &[&str], user: &str) -> Self;
     fn log(&self) -> &Log;
     fn stop(self);
+    /// Where the client reaches the proxy: loopback, unless the driver runs in a network of
+    /// its own (the embassy twin's TAP device).
+    fn proxy_ip() -> std::net::IpAddr {
+        std::net::Ipv4Addr::LOCALHOST.into()
+    }
 }
 
 impl Driver for super::ClientThread {
@@ -50,9 +55,10 @@ impl<D: Driver> Rig<D> {
     fn start() -> Rig<D> {
         let server = Dev::start(pusher_dev_server::Compat::Pusher);
         let port = server.port();
-        let proxy = FaultProxy::start(port);
+        let proxy = FaultProxy::start(D::proxy_ip(), port);
+        let ip = D::proxy_ip().to_string();
         let mut options =
-            pusher_std::pusher::Options::host(KEY, "127.0.0.1", proxy.port, proxy.port, false);
+            pusher_std::pusher::Options::host(KEY, &ip, proxy.port, proxy.port, false);
         options.seed = 19;
         options.connect_timeout = Duration::from_secs(2);
         let c = &mut options.client;

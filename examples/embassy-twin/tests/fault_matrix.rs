@@ -1,0 +1,196 @@
+//! The fault matrix (`adapters/std/tests/common/matrix.rs`) for the embassy driver: the
+//! firmware's host twin (pusher-embassy over embassy-net on a TAP device) through the same
+//! fault proxy, dev server and checks as the std and tokio drivers. Each test runs in a
+//! network namespace of its own: the test's thread enters it before the server and proxy
+//! start, so they and the twin share it (the proxy listens on the TAP's kernel side). Needs
+//! root and /dev/net/tun; without them it fails, it never skips.
+
+#[path = "../../../adapters/std/tests/common/mod.rs"]
+#[allow(unused_imports)]
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::AsFd;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use common::matrix::{self, Driver};
+use common::{KEY, Log, SECRET};
+
+const SERVER_IP: Ipv4Addr = Ipv4Addr::new(192, 168, 69, 100);
+const DEVICE_IP: &str = "192.168.69.2";
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A network namespace with a TAP device whose kernel side is `SERVER_IP`, entered by the
+/// calling thread (and so by the threads and processes it starts). Deleted on drop.
+struct Netns(String);
+
+impl Netns {
+    fn enter(tag: &str) -> Netns {
+        assert!(
+            std::path::Path::new("/dev/net/tun").exists(),
+            "/dev/net/tun is missing: the twin's fault matrix needs it (and root)"
+        );
+        let name = format!("pusher-fm-{tag}-{}", std::process::id());
+        let _ = Command::new("ip").args(["netns", "delete", &name]).output();
+        run(Command::new("ip").args(["netns", "add", &name]));
+        let ns = Netns(name);
+        let ip = |args: &[&str]| run(Command::new("ip").args(["-n", &ns.0]).args(args));
+        ip(&["link", "set", "lo", "up"]);
+        ip(&["tuntap", "add", "name", "tap0", "mode", "tap"]);
+        ip(&["addr", "add", &format!("{SERVER_IP}/24"), "dev", "tap0"]);
+        ip(&["link", "set", "tap0", "up"]);
+        let file = std::fs::File::open(format!("/var/run/netns/{}", ns.0)).expect("netns file");
+        rustix::thread::move_into_link_name_space(
+            file.as_fd(),
+            Some(rustix::thread::LinkNameSpaceType::Network),
+        )
+        .expect("enter the namespace (needs root)");
+        ns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "delete", &self.0])
+            .status();
+    }
+}
+
+/// The twin as a matrix driver: its stdout lines rewritten into the matrix's log format.
+struct Twin {
+    child: Child,
+    log: Log,
+}
+
+/// One twin line in the matrix's format (`None` for lines the matrix does not read).
+fn translate(line: &str) -> Option<String> {
+    let (kind, rest) = line.split_once(' ')?;
+    Some(match kind {
+        "subscribed" => format!("pusher:subscription_succeeded {rest} - -"),
+        // `message CHANNEL EVENT DATA`
+        "message" => {
+            let mut parts = rest.splitn(3, ' ');
+            let (channel, event, data) = (parts.next()?, parts.next()?, parts.next()?);
+            format!("{event} {channel} {data} -")
+        }
+        // `state PREVIOUS CURRENT`
+        "state" => format!("state {}", rest.split(' ').nth(1)?),
+        "disconnected" | "subscription_error" => format!("error {line}"),
+        "error" => line.to_string(),
+        _ => return None,
+    })
+}
+
+impl Driver for Twin {
+    fn spawn(options: pusher_std::pusher::Options, channels: &[&str], _user: &str) -> Self {
+        let c = &options.client;
+        let timeouts = [
+            c.activity_timeout,
+            c.pong_timeout,
+            c.connect_timeout,
+            c.backoff_base,
+            c.backoff_cap,
+            c.stable_after,
+        ]
+        .map(|d| d.as_millis().to_string())
+        .join(",");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_embassy-twin"))
+            .args(["tap0", DEVICE_IP, &options.host])
+            .arg(options.ws_port.to_string())
+            .args([KEY, SECRET, "120"])
+            .args(channels)
+            .env("TWIN_TIMEOUTS", timeouts)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the twin");
+        let log: Log = Arc::default();
+        let (out, l) = (child.stdout.take().unwrap(), log.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Some(entry) = translate(&line) {
+                    l.lock().unwrap().push(entry);
+                }
+            }
+        });
+        Twin { child, log }
+    }
+
+    fn log(&self) -> &Log {
+        &self.log
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn proxy_ip() -> IpAddr {
+        SERVER_IP.into()
+    }
+}
+
+#[test]
+fn reset_mid_frame() {
+    let _ns = Netns::enter("reset");
+    matrix::reset_mid_frame::<Twin>();
+}
+
+#[test]
+fn stall_both_ways() {
+    let _ns = Netns::enter("stall");
+    matrix::stall_both_ways::<Twin>();
+}
+
+#[test]
+fn swallowed_pongs() {
+    let _ns = Netns::enter("pongs");
+    matrix::swallowed_pongs::<Twin>();
+}
+
+#[test]
+fn close_4100_backs_off() {
+    let _ns = Netns::enter("4100");
+    matrix::close_4100_backs_off::<Twin>();
+}
+
+#[test]
+fn close_4201_reconnects_at_once() {
+    let _ns = Netns::enter("4201");
+    matrix::close_4201_reconnects_at_once::<Twin>();
+}
+
+#[test]
+fn refused_connections_for_three_seconds() {
+    let _ns = Netns::enter("refused");
+    matrix::refused_connections_for_three_seconds::<Twin>();
+}
+
+#[test]
+fn server_restart() {
+    let _ns = Netns::enter("restart");
+    matrix::server_restart::<Twin>();
+}
+
+#[test]
+fn twenty_rapid_faults() {
+    let _ns = Netns::enter("rapid");
+    matrix::twenty_rapid_faults::<Twin>();
+}
+
+#[test]
+fn trickled_bytes_lose_nothing() {
+    let _ns = Netns::enter("trickle");
+    matrix::trickled_bytes_lose_nothing::<Twin>();
+}
