@@ -12,6 +12,7 @@ mod listen;
 mod out;
 mod rest_commands;
 mod serve;
+mod swarm;
 mod watch;
 mod webhook_serve;
 
@@ -71,6 +72,9 @@ enum Command {
     Serve(serve::Serve),
     /// Start the dev server on a free port, connect, subscribe, trigger, print what arrives.
     Demo(Demo),
+    /// Simulate N devices in one process against a server: connect rate, delivery, latency,
+    /// memory per connection, with a JSON summary and SVG plots.
+    Swarm(swarm::SwarmArgs),
 }
 
 #[derive(Args)]
@@ -364,6 +368,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Serve(a) => serve::run(&a),
+        Command::Swarm(a) => swarm::run(&a),
         Command::Demo(a) => demo::run(&demo::Target {
             server: a.server,
             app: (a.app_id, a.key, a.secret),

@@ -73,6 +73,14 @@ struct Twin {
     log: Log,
 }
 
+/// A failed scenario unwinds past `stop`: the twin must not outlive it.
+impl Drop for Twin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// One twin line in the matrix's format (`None` for lines the matrix does not read).
 fn translate(line: &str) -> Option<String> {
     let (kind, rest) = line.split_once(' ')?;
@@ -131,9 +139,8 @@ impl Driver for Twin {
         &self.log
     }
 
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn stop(self) {
+        // Dropping stops it.
     }
 
     fn proxy_ip() -> IpAddr {
