@@ -23,7 +23,7 @@ use std::io::{Cursor, Read, Write};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pusher_core::Status;
 use pusher_core::client::{Buffers, Client, Config, Instant};
-use pusher_core::wire::event::Event;
+use pusher_core::wire::event::{Envelope, Event};
 use pusher_core::wire::handshake::{parse_request, write_response};
 use pusher_core::wire::ws::{Role, parse_header};
 
@@ -118,6 +118,17 @@ fn group(c: &mut Criterion, name: &str, frames: &[Vec<u8>]) {
         })
     });
     let mut scratch = vec![0u8; 64 * 1024];
+    g.bench_function("core_envelope", |b| {
+        b.iter(|| {
+            for f in frames {
+                let Ok(Status::Complete(h, n)) = parse_header(f, Role::Client) else {
+                    unreachable!()
+                };
+                let text = pusher_core::utf8(&f[n..n + h.payload_len as usize]).unwrap();
+                black_box(Envelope::parse(text).unwrap());
+            }
+        })
+    });
     g.bench_function("core_decode", |b| {
         b.iter(|| {
             for f in frames {

@@ -14,7 +14,15 @@ fn swarm(port: u16, key: &str, out: &std::path::Path, extra: &[&str]) -> std::pr
         .env_remove("PUSHER_URL")
         .args(["swarm", "--host", "127.0.0.1", "--port"])
         .arg(port.to_string())
-        .args(["--insecure", "--app-id", APP_ID, "--key", key, "--secret", SECRET])
+        .args([
+            "--insecure",
+            "--app-id",
+            APP_ID,
+            "--key",
+            key,
+            "--secret",
+            SECRET,
+        ])
         .arg("--out")
         .arg(out)
         .args(extra)
@@ -45,7 +53,10 @@ fn three_hundred_devices_receive_every_event_once() {
     assert!(summary["rss_per_connection_bytes"].as_f64().unwrap() > 0.0);
     for plot in ["latency.svg", "connections.svg"] {
         let svg = std::fs::read_to_string(out.join(plot)).unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("300 devices"), "{plot}");
+        assert!(
+            svg.starts_with("<svg") && svg.contains("300 devices"),
+            "{plot}"
+        );
     }
     let _ = std::fs::remove_dir_all(&out);
 }

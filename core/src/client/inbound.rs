@@ -11,7 +11,7 @@ use super::timers::Timer;
 use crate::buf::Status;
 #[cfg(feature = "encryption")]
 use crate::name::ChannelKind;
-use crate::wire::event::{EventError, ServerMessage};
+use crate::wire::event::{Event as Decoded, EventError, Layout, ServerMessage};
 use crate::wire::handshake::HandshakeError;
 use crate::wire::ws::{self, Opcode};
 
@@ -84,8 +84,9 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         // on to the next frame.
         #[cfg(feature = "encryption")]
         let mut outcome = None;
-        let ready = loop {
-            match self.reader.next_message() {
+        let (ready, layout) = loop {
+            // Text is UTF-8 checked once, by the decoder (`EventError::InvalidUtf8` below).
+            match self.reader.next_message_unchecked_text() {
                 Ok(None) => return None,
                 Err(e) => {
                     self.inner.close_frame = Some(e.close_code());
@@ -93,7 +94,6 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                     return self.poll_notice();
                 }
                 Ok(Some(r)) => match r.opcode {
-                    Opcode::Text if self.foreign_internal(r) => continue,
                     Opcode::Text => {
                         #[cfg(feature = "encryption")]
                         if let Some(slot) = self.encrypted_slot(r) {
@@ -103,7 +103,14 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
                             }
                             outcome = Some(opened);
                         }
-                        break r;
+                        // Located once; what it names decides whether it reaches the app.
+                        let layout = Layout::of(self.reader.payload(r));
+                        if let Ok(l) = &layout
+                            && self.foreign_internal(r, l)
+                        {
+                            continue;
+                        }
+                        break (r, layout);
                     }
                     Opcode::Ping => {
                         let payload = self.reader.payload(r);
@@ -127,7 +134,9 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
         }
         // The free end of the receive buffer is scratch for the fast unescaper.
         let (frame, free) = self.reader.payload_and_free_mut(ready);
-        let msg = ServerMessage::decode_in_place_with(frame, free);
+        let msg = layout
+            .and_then(|l| Decoded::finish_in_place_keeping(frame, free, l))
+            .and_then(ServerMessage::from_event);
         Some(self.inner.on_message(msg))
     }
 
@@ -157,29 +166,19 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// A `pusher_internal:` message (subscription succeeded, member added or removed,
     /// subscription count) for a channel this client never subscribed to: dropped unseen, as
     /// pusher-js drops them, so a hostile or confused server cannot make the app see a
-    /// subscription or members it did not ask for. Servers write `event` first, so the frame's
-    /// first bytes settle almost every frame; any other layout is parsed.
-    fn foreign_internal(&self, ready: ws::Ready) -> bool {
-        const LEAD: &[u8] = br#"{"event":""#;
-        let frame = self.reader.payload(ready);
+    /// subscription or members it did not ask for. Decided from the frame's layout (the names
+    /// as written), before anything is unescaped.
+    fn foreign_internal(&self, ready: ws::Ready, layout: &Layout) -> bool {
         if self.inner.phase != Phase::Established {
             return false;
         }
-        if let Some(name) = frame.strip_prefix(LEAD)
-            && !name.starts_with(b"pusher_internal:")
-        {
+        let frame = self.reader.payload(ready);
+        if !layout.event.raw(frame).starts_with(b"pusher_internal:") {
             return false;
         }
-        let Some(env) =
-            crate::utf8(frame).and_then(|t| crate::wire::event::Envelope::parse(t).ok())
-        else {
-            return false;
-        };
-        if !env.event.raw().starts_with("pusher_internal:") {
-            return false;
-        }
-        match env.channel.and_then(|c| c.as_str()) {
-            Some(channel) => self.inner.channels.find(channel).is_none(),
+        match layout.channel.filter(|c| !c.escaped) {
+            Some(c) => core::str::from_utf8(c.raw(frame))
+                .is_ok_and(|channel| self.inner.channels.find(channel).is_none()),
             None => false,
         }
     }
@@ -232,6 +231,12 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Inner<'a, CHANNELS, NAME> {
     ) -> Event<'r> {
         let msg = match msg {
             Ok(m) => m,
+            // A text frame that is not UTF-8 breaks the WebSocket protocol, not just Pusher's.
+            Err(e @ EventError::InvalidUtf8) => {
+                self.close_frame = Some(ws::WsError::InvalidUtf8.close_code());
+                self.end(Problem::Protocol(ws::WsError::InvalidUtf8), Retry::Backoff);
+                return Event::Malformed(e);
+            }
             Err(e) => {
                 if self.phase == Phase::AwaitingEstablished {
                     self.end(Problem::InvalidHandshake, Retry::Backoff);

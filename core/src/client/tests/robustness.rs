@@ -116,6 +116,28 @@ fn protocol_violations_and_malformed_messages() {
 }
 
 #[test]
+fn a_text_frame_that_is_not_utf8_closes_with_1007() {
+    let mut r = Rig::new();
+    r.connected("1.1");
+    r.take();
+    // Checked once, by the decoder: the reader hands text frames over unchecked.
+    r.s.out.extend_from_slice(&[0x81, 0x03, b'{', 0xff, b'}']);
+    r.pump();
+    let ev = r.take();
+    assert_eq!(
+        ev.first().map(String::as_str),
+        Some("malformed InvalidUtf8"),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| e.starts_with("disconnected Protocol(InvalidUtf8) Backoff")),
+        "{ev:?}"
+    );
+    assert_eq!(r.s.control, ["close Some(1007)"]);
+}
+
+#[test]
 fn replays_real_soketi_bytes() {
     let capture = include_str!("../../../tests/fixtures/soketi-wire-capture.txt");
     // Server-to-client bytes of the WebSocket connection, after the 101 head.

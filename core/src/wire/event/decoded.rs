@@ -23,6 +23,63 @@ pub struct Event<'b> {
     pub form: DataForm,
 }
 
+/// Where a field lies in its frame, and whether it holds escapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: usize,
+    pub(crate) len: usize,
+    pub(crate) escaped: bool,
+}
+
+impl Span {
+    /// The field's bytes as they lie in `frame` (still escaped when `escaped`).
+    pub(crate) fn raw<'f>(&self, frame: &'f [u8]) -> &'f [u8] {
+        frame.get(self.start..self.start + self.len).unwrap_or(&[])
+    }
+}
+
+/// A frame's fields located, as offsets: holds no borrow, so a caller can look at the frame,
+/// decide, and only then take it mutably to unescape ([`Event::finish_in_place`]). The
+/// client drops `pusher_internal:` messages for channels it never subscribed to this way,
+/// with one parse of the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub(crate) event: Span,
+    pub(crate) channel: Option<Span>,
+    pub(crate) user_id: Option<Span>,
+    pub(crate) data: Option<Span>,
+    pub(crate) form: DataForm,
+}
+
+impl Layout {
+    /// Checks the frame is UTF-8, parses its envelope and records where each field lies.
+    pub(crate) fn of(frame: &[u8]) -> Result<Layout, EventError> {
+        let text = crate::utf8(frame).ok_or(EventError::InvalidUtf8)?;
+        let base = text.as_ptr() as usize;
+        let env = Envelope::parse(text)?;
+        let span = |s: &str, escaped: bool| Span {
+            start: s.as_ptr() as usize - base,
+            len: s.len(),
+            escaped,
+        };
+        let (data, form) = match env.data {
+            Data::Absent => (None, DataForm::Absent),
+            Data::Str(s) => (Some(span(s.raw(), s.is_escaped())), DataForm::String),
+            Data::Json(v) => (Some(span(v.raw(), false)), DataForm::Json),
+        };
+        Ok(Layout {
+            event: span(env.event.raw(), env.event.is_escaped()),
+            channel: env.channel.map(|c| span(c.raw(), c.is_escaped())),
+            user_id: env.user_id.map(|v| match v.as_raw_str() {
+                Some(s) => span(s.raw(), s.is_escaped()),
+                None => span(v.raw(), false),
+            }),
+            data,
+            form,
+        })
+    }
+}
+
 /// The caller's scratch buffer, shared out: `data` from the front, escaped names from the back.
 pub(super) struct Scratch<'b> {
     pub(super) buf: &'b mut [u8],
@@ -143,25 +200,60 @@ impl<'b> Event<'b> {
         frame: &'b mut [u8],
         scratch: &mut [u8],
     ) -> Result<Event<'b>, EventError> {
-        let text =
-            crate::utf8(frame).ok_or(EventError::Json(JsonError::InvalidEscape { at: 0 }))?;
-        let base = text.as_ptr() as usize;
-        let env = Envelope::parse(text)?;
-        let span = |s: &str| (s.as_ptr() as usize - base, s.len());
-        let event = (span(env.event.raw()), env.event.is_escaped());
-        let channel = env.channel.map(|c| (span(c.raw()), c.is_escaped()));
-        let user_id = env.user_id.map(|v| match v.as_raw_str() {
-            Some(s) => (span(s.raw()), s.is_escaped()),
-            None => (span(v.raw()), false),
-        });
-        let (data, form) = match env.data {
-            Data::Absent => (None, DataForm::Absent),
-            Data::Str(s) => (Some((span(s.raw()), s.is_escaped())), DataForm::String),
-            Data::Json(v) => (Some((span(v.raw()), false)), DataForm::Json),
+        let layout = Layout::of(frame)?;
+        Self::finish_in_place(frame, scratch, layout)
+    }
+
+    /// [`Event::finish_in_place`] for a caller whose scratch lives as long as the frame (the
+    /// client's is the free end of the same receive buffer): an escaped `data` is unescaped
+    /// into `scratch` and left there, saving the copy back of the largest field.
+    pub(crate) fn finish_in_place_keeping(
+        frame: &'b mut [u8],
+        scratch: &'b mut [u8],
+        layout: Layout,
+    ) -> Result<Event<'b>, EventError> {
+        let Some(data) = layout
+            .data
+            .filter(|d| d.escaped && crate::wire::json::fits_scratch(d.len, scratch.len()))
+        else {
+            return Self::finish_in_place(frame, scratch, layout);
         };
-        // The text borrow ends here; rewrite the escaped fields in place.
-        let mut fix = |field: ((usize, usize), bool)| -> Result<(usize, usize), EventError> {
-            let ((start, len), escaped) = field;
+        let (text, rest) = crate::wire::json::unescape_into_scratch(data.raw(frame), scratch)
+            .map_err(|e| crate::wire::json::shift(e, data.start))?;
+        // The names as usual (the rest of the scratch as their workspace); `data` is not
+        // touched there, and comes from the scratch.
+        let names = Layout {
+            data: None,
+            ..layout
+        };
+        let ev = Self::finish_in_place(frame, rest, names)?;
+        Ok(Event {
+            data: Some(text),
+            ..ev
+        })
+    }
+
+    /// The second half of [`Event::decode_in_place_with`]: unescapes the fields `layout`
+    /// found in this same, unchanged `frame`.
+    pub(crate) fn finish_in_place(
+        frame: &'b mut [u8],
+        scratch: &mut [u8],
+        layout: Layout,
+    ) -> Result<Event<'b>, EventError> {
+        let Layout {
+            event,
+            channel,
+            user_id,
+            data,
+            form,
+        } = layout;
+        // Rewrite the escaped fields in place.
+        let mut fix = |field: Span| -> Result<(usize, usize), EventError> {
+            let Span {
+                start,
+                len,
+                escaped,
+            } = field;
             if !escaped {
                 return Ok((start, len));
             }
@@ -178,8 +270,9 @@ impl<'b> Event<'b> {
         let channel = channel.map(&mut fix).transpose()?;
         let user_id = user_id.map(&mut fix).transpose()?;
         let data = data.map(&mut fix).transpose()?;
-        // Valid by construction: the frame was checked above, and unescaping in place keeps
-        // whole characters (the argument is in `wire::arch`); validated again off x86_64.
+        // Valid by construction: the frame was checked by `Layout::of`, and unescaping in
+        // place keeps whole characters (the argument is in `wire::arch`); validated again off
+        // x86_64.
         let text: &'b str = crate::wire::json::unescaped_text(frame)
             .ok_or(EventError::Json(JsonError::InvalidEscape { at: 0 }))?;
         let get = |(start, len): (usize, usize)| {

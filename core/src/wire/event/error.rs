@@ -20,6 +20,9 @@ pub enum EventError {
     InvalidSocketId,
     /// The frame names this field twice.
     DuplicateField(&'static str),
+    /// The frame is not UTF-8 (in-place decoding checks it; a WebSocket text frame that is
+    /// not UTF-8 fails the connection with 1007).
+    InvalidUtf8,
 }
 
 impl fmt::Display for EventError {
@@ -31,6 +34,7 @@ impl fmt::Display for EventError {
             EventError::Field(name) => write!(f, "field `{name}` missing or of the wrong type"),
             EventError::InvalidSocketId => f.write_str("invalid socket id"),
             EventError::DuplicateField(name) => write!(f, "field `{name}` appears twice"),
+            EventError::InvalidUtf8 => f.write_str("frame is not valid UTF-8"),
         }
     }
 }

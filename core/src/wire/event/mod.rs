@@ -23,6 +23,7 @@ mod watchlist;
 mod tests;
 
 pub use decoded::Event;
+pub(crate) use decoded::Layout;
 pub use envelope::{Data, DataForm, Envelope};
 pub use error::EventError;
 pub use presence::{Member, Presence, PresenceMembers};

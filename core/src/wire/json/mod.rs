@@ -33,6 +33,8 @@ pub use string::RawStr;
 pub use typed::{
     DataError, ToJsonError, channel_data, fold_unicode_escapes, from_json, to_json, user_data,
 };
-pub(crate) use unescape::{unescape_with_scratch, unescaped_text};
+pub(crate) use unescape::{
+    fits_scratch, unescape_into_scratch, unescape_with_scratch, unescaped_text,
+};
 pub use value::{Kind, Value};
 pub use walk::{Elements, Members};

@@ -250,6 +250,28 @@ pub(crate) fn unescape_with_scratch(
     Ok(n)
 }
 
+/// Whether [`unescape_into_scratch`] takes a string of `len` bytes with `scratch` bytes of
+/// room: not on bare metal, where the in-place path is the rule.
+pub(crate) fn fits_scratch(len: usize, scratch: usize) -> bool {
+    !cfg!(target_os = "none") && scratch >= len.saturating_add(SLACK)
+}
+
+/// Unescapes the string body `src` (a slice of validated text) into the front of `scratch`
+/// and leaves it there, with no copy back: the text and the rest of `scratch`. For a
+/// `scratch` that [`fits_scratch`].
+pub(crate) fn unescape_into_scratch<'s>(
+    src: &[u8],
+    scratch: &'s mut [u8],
+) -> Result<(&'s str, &'s mut [u8]), JsonError> {
+    let (_, n, _) = unescape(src, 0, scratch)?;
+    let (kept, rest) = scratch
+        .split_at_mut_checked(n)
+        .ok_or(JsonError::UnexpectedEnd)?;
+    // Valid by construction, as every unescaper output (the argument is in `wire::arch`).
+    let text = unescaped_text(kept).ok_or(JsonError::InvalidEscape { at: 0 })?;
+    Ok((text, rest))
+}
+
 /// Moves `buf[src]` down to `dest` (`dest <= src.start`), exactly: nothing past the run is
 /// touched. Nothing to do while no escape has shrunk the text.
 #[inline(always)]

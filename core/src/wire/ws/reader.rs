@@ -184,6 +184,19 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Reader<B> {
         Ok(Some(Ready { opcode, start, end }))
     }
 
+    /// [`Reader::next_message`] without the UTF-8 check of text: for a caller that validates
+    /// the text anyway as it decodes it (the client does, once per frame instead of twice) and
+    /// fails the connection with 1007 itself when it is not UTF-8.
+    pub fn next_message_unchecked_text(&mut self) -> Result<Option<Ready>, WsError> {
+        let Some((opcode, start, end)) = self.next_ready()? else {
+            return Ok(None);
+        };
+        if opcode == Opcode::Close {
+            parse_close(self.buf.as_ref().get(start..end).unwrap_or(&[]))?;
+        }
+        Ok(Some(Ready { opcode, start, end }))
+    }
+
     /// The payload of a message from [`Reader::next_message`] (valid until the next read or
     /// fill; a stale `Ready` yields stale bytes, never a panic).
     pub fn payload(&self, r: Ready) -> &[u8] {
