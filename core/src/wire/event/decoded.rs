@@ -26,15 +26,28 @@ pub struct Event<'b> {
 /// Where a field lies in its frame, and whether it holds escapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
-    pub(crate) start: usize,
-    pub(crate) len: usize,
+    // 32 bits: frames are far smaller, and the layout stays on the client's poll stack.
+    start: u32,
+    len: u32,
     pub(crate) escaped: bool,
 }
 
 impl Span {
+    /// Where the field starts in its frame.
+    pub(crate) fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    /// The field's length as written.
+    pub(crate) fn len(&self) -> usize {
+        self.len as usize
+    }
+
     /// The field's bytes as they lie in `frame` (still escaped when `escaped`).
     pub(crate) fn raw<'f>(&self, frame: &'f [u8]) -> &'f [u8] {
-        frame.get(self.start..self.start + self.len).unwrap_or(&[])
+        frame
+            .get(self.start()..self.start() + self.len())
+            .unwrap_or(&[])
     }
 }
 
@@ -55,11 +68,15 @@ impl Layout {
     /// Checks the frame is UTF-8, parses its envelope and records where each field lies.
     pub(crate) fn of(frame: &[u8]) -> Result<Layout, EventError> {
         let text = crate::utf8(frame).ok_or(EventError::InvalidUtf8)?;
+        if u32::try_from(text.len()).is_err() {
+            return Err(EventError::NotObject);
+        }
         let base = text.as_ptr() as usize;
         let env = Envelope::parse(text)?;
         let span = |s: &str, escaped: bool| Span {
-            start: s.as_ptr() as usize - base,
-            len: s.len(),
+            // In range: the frame's length fits in 32 bits (checked above).
+            start: (s.as_ptr() as usize - base) as u32,
+            len: s.len() as u32,
             escaped,
         };
         let (data, form) = match env.data {
@@ -214,12 +231,12 @@ impl<'b> Event<'b> {
     ) -> Result<Event<'b>, EventError> {
         let Some(data) = layout
             .data
-            .filter(|d| d.escaped && crate::wire::json::fits_scratch(d.len, scratch.len()))
+            .filter(|d| d.escaped && crate::wire::json::fits_scratch(d.len(), scratch.len()))
         else {
             return Self::finish_in_place(frame, scratch, layout);
         };
         let (text, rest) = crate::wire::json::unescape_into_scratch(data.raw(frame), scratch)
-            .map_err(|e| crate::wire::json::shift(e, data.start))?;
+            .map_err(|e| crate::wire::json::shift(e, data.start()))?;
         // The names as usual (the rest of the scratch as their workspace); `data` is not
         // touched there, and comes from the scratch.
         let names = Layout {
@@ -249,11 +266,7 @@ impl<'b> Event<'b> {
         } = layout;
         // Rewrite the escaped fields in place.
         let mut fix = |field: Span| -> Result<(usize, usize), EventError> {
-            let Span {
-                start,
-                len,
-                escaped,
-            } = field;
+            let (start, len, escaped) = (field.start(), field.len(), field.escaped);
             if !escaped {
                 return Ok((start, len));
             }
