@@ -6,8 +6,10 @@
 use core::hint::black_box;
 
 use panic_halt as _;
+#[cfg(feature = "private")]
 use pusher_core::auth::Credentials;
 use pusher_core::client::{Buffers, Client, Config, Instant};
+#[cfg(feature = "private")]
 use pusher_core::wire::message::Payload;
 use pusher_footprint::{opaque, text};
 
@@ -18,6 +20,7 @@ static mut PRESENCE: [u8; 256] = [0; 256];
 #[inline(never)]
 fn step(c: &mut Client<'static>) {
     let now = Instant::from_millis(black_box(5));
+    let _ = c.subscribe(text());
     c.connect(now);
     let _ = c.poll_action();
     c.handle_connected(now);
@@ -31,9 +34,18 @@ fn step(c: &mut Client<'static>) {
     while let Some(e) = c.poll_event() {
         black_box(e);
     }
-    let creds = Credentials::new(text(), text());
-    let _ = c.authorize_locally(text(), &creds, Some(text()));
-    let _ = c.trigger(text(), text(), Payload::Json(text()));
+    #[cfg(feature = "private")]
+    {
+        let creds = Credentials::new(text(), text());
+        let _ = c.authorize_locally(text(), &creds, Some(text()));
+        let _ = c.trigger(text(), text(), Payload::Json(text()));
+    }
+    #[cfg(feature = "signin")]
+    {
+        let creds = Credentials::new(text(), text());
+        c.signin();
+        let _ = c.signin_locally(&creds, text());
+    }
     #[cfg(feature = "typed")]
     typed(c);
     #[cfg(feature = "encryption")]
