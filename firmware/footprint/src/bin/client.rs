@@ -6,7 +6,7 @@
 use core::hint::black_box;
 
 use panic_halt as _;
-#[cfg(feature = "private")]
+#[cfg(feature = "local-signing")]
 use pusher_core::auth::Credentials;
 use pusher_core::client::{Buffers, Client, Config, Instant};
 #[cfg(feature = "private")]
@@ -34,11 +34,16 @@ fn step(c: &mut Client<'static>) {
     while let Some(e) = c.poll_event() {
         black_box(e);
     }
+    // Private channels: the signature from the app's backend, or made on the device.
     #[cfg(feature = "private")]
+    {
+        let _ = c.provide_auth(text(), text(), text(), Some(text()));
+        let _ = c.trigger(text(), text(), Payload::Json(text()));
+    }
+    #[cfg(feature = "local-signing")]
     {
         let creds = Credentials::new(text(), text());
         let _ = c.authorize_locally(text(), &creds, Some(text()));
-        let _ = c.trigger(text(), text(), Payload::Json(text()));
     }
     #[cfg(feature = "signin")]
     {
