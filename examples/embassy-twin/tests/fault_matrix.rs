@@ -10,62 +10,18 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::net::{IpAddr, Ipv4Addr};
-use std::os::fd::AsFd;
+use std::net::IpAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use common::matrix::{self, Driver};
 use common::{KEY, Log, SECRET};
 
-const SERVER_IP: Ipv4Addr = Ipv4Addr::new(192, 168, 69, 100);
+mod netns;
+
+use netns::Netns;
+
 const DEVICE_IP: &str = "192.168.69.2";
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A network namespace with a TAP device whose kernel side is `SERVER_IP`, entered by the
-/// calling thread (and so by the threads and processes it starts). Deleted on drop.
-struct Netns(String);
-
-impl Netns {
-    fn enter(tag: &str) -> Netns {
-        assert!(
-            std::path::Path::new("/dev/net/tun").exists(),
-            "/dev/net/tun is missing: the twin's fault matrix needs it (and root)"
-        );
-        let name = format!("pusher-fm-{tag}-{}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "delete", &name]).output();
-        run(Command::new("ip").args(["netns", "add", &name]));
-        let ns = Netns(name);
-        let ip = |args: &[&str]| run(Command::new("ip").args(["-n", &ns.0]).args(args));
-        ip(&["link", "set", "lo", "up"]);
-        ip(&["tuntap", "add", "name", "tap0", "mode", "tap"]);
-        ip(&["addr", "add", &format!("{SERVER_IP}/24"), "dev", "tap0"]);
-        ip(&["link", "set", "tap0", "up"]);
-        let file = std::fs::File::open(format!("/var/run/netns/{}", ns.0)).expect("netns file");
-        rustix::thread::move_into_link_name_space(
-            file.as_fd(),
-            Some(rustix::thread::LinkNameSpaceType::Network),
-        )
-        .expect("enter the namespace (needs root)");
-        ns
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "delete", &self.0])
-            .status();
-    }
-}
 
 /// The twin as a matrix driver: its stdout lines rewritten into the matrix's log format.
 struct Twin {
@@ -144,7 +100,7 @@ impl Driver for Twin {
     }
 
     fn proxy_ip() -> IpAddr {
-        SERVER_IP.into()
+        netns::SERVER_IP.parse().expect("an address")
     }
 }
 

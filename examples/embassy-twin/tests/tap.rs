@@ -9,10 +9,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+mod netns;
+
+use netns::{Netns, SERVER_IP, run};
+
 const APP_ID: &str = "123456";
 const KEY: &str = "app-key";
 const SECRET: &str = "app-secret";
-const SERVER_IP: &str = "192.168.69.100";
 const DEVICE_IP: &str = "192.168.69.2";
 const PORT: &str = "6001";
 const CHANNELS: [&str; 3] = ["public-twin", "private-twin", "presence-twin"];
@@ -29,61 +32,6 @@ fn peers_dir() -> PathBuf {
         dir.display()
     );
     dir
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A network namespace with a TAP device whose kernel side is the server's address. Deleted
-/// (with everything still running in it) on drop.
-struct Netns(String);
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        assert!(
-            std::path::Path::new("/dev/net/tun").exists(),
-            "/dev/net/tun is missing: the TAP test needs it (and root)"
-        );
-        let name = format!("pusher-{tag}-{}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "delete", &name]).output();
-        run(Command::new("ip").args(["netns", "add", &name]));
-        let ns = Netns(name);
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns.ip(&["tuntap", "add", "name", "tap0", "mode", "tap"]);
-        ns.ip(&["addr", "add", &format!("{SERVER_IP}/24"), "dev", "tap0"]);
-        ns.ip(&["link", "set", "tap0", "up"]);
-        ns
-    }
-
-    fn ip(&self, args: &[&str]) {
-        run(Command::new("ip").args(["-n", &self.0]).args(args));
-    }
-
-    /// A command that runs inside the namespace.
-    fn exec(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.0]).arg(program);
-        c
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        if let Ok(out) = Command::new("ip").args(["netns", "pids", &self.0]).output() {
-            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                let _ = Command::new("kill").args(["-9", pid]).status();
-            }
-        }
-        let _ = Command::new("ip")
-            .args(["netns", "delete", &self.0])
-            .status();
-    }
 }
 
 /// soketi listening on the TAP's kernel side, over TLS with `tls`'s certificate and key.
