@@ -46,6 +46,8 @@ pub(crate) struct Swarm<'a> {
     pub(crate) devices: Vec<Device<'a>>,
     poll: Poll,
     events: Events,
+    /// The ready devices of one poll turn (kept, so a turn allocates nothing).
+    ready: Vec<(usize, bool, bool)>,
     server: SocketAddr,
     pub(crate) tally: Tally,
 }
@@ -82,6 +84,7 @@ impl<'a> Swarm<'a> {
             devices,
             poll: Poll::new()?,
             events: Events::with_capacity(1024),
+            ready: Vec::with_capacity(1024),
             server,
             tally: Tally::default(),
         })
@@ -114,19 +117,17 @@ impl<'a> Swarm<'a> {
             Err(e) if e.kind() == ErrorKind::Interrupted => return Ok(()),
             Err(e) => return Err(e),
         }
-        let ready: Vec<(usize, bool, bool)> = self
-            .events
-            .iter()
-            .map(|e| {
-                (
-                    e.token().0,
-                    e.is_readable() || e.is_read_closed() || e.is_error(),
-                    e.is_writable(),
-                )
-            })
-            .collect();
+        let mut ready = core::mem::take(&mut self.ready);
+        ready.clear();
+        ready.extend(self.events.iter().map(|e| {
+            (
+                e.token().0,
+                e.is_readable() || e.is_read_closed() || e.is_error(),
+                e.is_writable(),
+            )
+        }));
         let t = now();
-        for (i, readable, writable) in ready {
+        for &(i, readable, writable) in &ready {
             if i >= self.devices.len() {
                 continue;
             }
@@ -138,6 +139,7 @@ impl<'a> Swarm<'a> {
             }
             self.service(i, t, deliver);
         }
+        self.ready = ready;
         Ok(())
     }
 
