@@ -29,6 +29,7 @@
 //!     protocol messages inside it.
 //!   * [`wire::message`]: encoders for every client-to-server message.
 //! * [`auth`]: channel, presence and user signatures, encrypted-channel shared secrets.
+//! * [`auth_endpoint`]: asking the app's auth endpoint (the form POST, the JSON answer).
 //! * [`rest`]: REST API request signing (`auth_signature`, `body_md5`).
 //! * [`webhook`]: webhook signature verification and body parsing.
 //! * [`client`]: the sans-IO client ([`Client`], configured by [`Config`]).
@@ -65,6 +66,7 @@ compile_error!("features `defmt` and `log` are mutually exclusive: pick one logg
 extern crate std;
 
 pub mod auth;
+pub mod auth_endpoint;
 mod base64;
 mod buf;
 pub mod client;
