@@ -14,6 +14,7 @@ pub use pusher_core::signer::{ChannelGrant, UserGrant};
 /// again after the next reconnect).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum AuthError {
     /// This authorizer does not sign that (no secret, no user data, not allowed).
     Refused,
@@ -21,8 +22,13 @@ pub enum AuthError {
     BadInput,
     /// The token does not fit the authorizer's buffer.
     BufferTooSmall,
-    /// The remote auth service could not be reached or answered badly.
+    /// The remote auth service could not be reached, or the connection to it failed.
     Unavailable,
+    /// The auth endpoint answered with this HTTP status (403: the backend said no); the
+    /// subscription error carries it.
+    Status(u16),
+    /// The auth endpoint's answer is not `{"auth": ..}` (or is not HTTP).
+    BadAnswer,
 }
 
 impl fmt::Display for AuthError {
@@ -32,6 +38,8 @@ impl fmt::Display for AuthError {
             AuthError::BadInput => "invalid channel name or socket id",
             AuthError::BufferTooSmall => "auth token does not fit the buffer",
             AuthError::Unavailable => "auth service unavailable",
+            AuthError::Status(status) => return write!(f, "auth endpoint answered HTTP {status}"),
+            AuthError::BadAnswer => "auth endpoint answer is not {\"auth\": ..}",
         })
     }
 }
@@ -42,10 +50,10 @@ impl core::error::Error for AuthError {}
 /// or use [`LocalSigner`]. The arguments are typed and in the same order in every adapter
 /// (`socket_id`, then `channel`), so a swap does not compile.
 ///
-/// The driver races these futures against the socket, so they must be cancel-safe: when a
-/// frame arrives first, the future is dropped and the same request is asked again on the next
-/// turn. An authorizer that talks to a backend should keep its progress (an open connection,
-/// a response being read) in `self`, so that asking again resumes rather than starts over.
+/// The driver polls each request's future beside the socket, the client's timers and the
+/// app until it answers, so public channels, pings and events go on meanwhile and a request
+/// to a backend is never started over; the future is dropped only when its time is up
+/// ([`Driver::set_auth_timeout`](crate::Driver::set_auth_timeout)) or the connection ends.
 pub trait Authorizer {
     /// Signs a subscription of `socket_id` to a private or presence `channel`.
     async fn authorize(

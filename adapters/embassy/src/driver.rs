@@ -3,7 +3,9 @@
 //! [`Authorizer`]), performs the client's actions, writes what it queued, then races a read
 //! against the client's next deadline and the app's own wake-up.
 
+use core::future::Future;
 use core::ops::ControlFlow;
+use core::pin::{Pin, pin};
 
 use embassy_futures::select::{Either, Either4, select, select4};
 use embassy_time::Timer;
@@ -77,8 +79,6 @@ pub struct Driver<'a, A, const CHANNELS: usize = 8, const NAME: usize = 48> {
     /// A connection was being opened or was open when a `run` future was dropped.
     transport: bool,
     auth_timeout: embassy_time::Duration,
-    /// The request being asked, and when it times out.
-    asking: Option<(AuthRequest<NAME>, embassy_time::Instant)>,
 }
 
 impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, CHANNELS, NAME> {
@@ -90,7 +90,6 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
             epoch: embassy_time::Instant::now(),
             transport: false,
             auth_timeout: embassy_time::Duration::from_secs(10),
-            asking: None,
         }
     }
 
@@ -129,7 +128,7 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
             self.client.handle_closed(self.now());
         }
         loop {
-            if let ControlFlow::Break(stop) = self.turn(app).await {
+            if let ControlFlow::Break(stop) = turn(&mut self.client, app) {
                 return stop;
             }
             match self.client.poll_action() {
@@ -183,140 +182,196 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
     }
 
     /// One open connection: returns `None` when it ended (the caller closes it), or why to
-    /// stop altogether.
+    /// stop altogether. Each auth request gets one authorizer future, polled beside the socket
+    /// until it answers or times out, so a request to a backend is never started over because
+    /// a frame arrived.
     async fn session<T: Read + Write, H: Handler>(
         &mut self,
         conn: &mut T,
         app: &mut H,
     ) -> Option<Stop> {
+        let Driver {
+            client,
+            authorizer,
+            epoch,
+            auth_timeout,
+            ..
+        } = self;
         loop {
-            if let ControlFlow::Break(stop) = self.turn(app).await {
-                return Some(stop);
-            }
-            if !self.flush(conn).await {
-                return None;
-            }
-            // Any action ends the session: `Close` (asked for, or due once `disconnect`'s close
-            // frame went out, with no wait for a reply that may never come) after everything
-            // queued was written; `Open` is only asked with no transport, so it means start over.
-            if self.client.poll_action().is_some() {
-                return None;
-            }
-            // The request to ask (the same one until it is answered), and its deadline.
-            let request = self.client.auth_request();
-            if request.as_ref() != self.asking.as_ref().map(|(r, _)| r) {
-                let until = embassy_time::Instant::now() + self.auth_timeout;
-                self.asking = request.map(|r| (r, until));
-            }
-            let auth_deadline = self.asking.as_ref().map(|(_, until)| *until);
-            let deadline = self
-                .client
-                .poll_timeout()
-                .map(|at| self.wall(at))
-                .into_iter()
-                .chain(auth_deadline)
-                .min();
-            let timer = async {
-                match deadline {
-                    Some(at) => Timer::at(at).await,
-                    None => core::future::pending::<()>().await,
+            let Some(req) = client.auth_request() else {
+                let idle = pin!(core::future::pending::<Answer<'_>>());
+                match pump(client, conn, app, *epoch, idle, None).await {
+                    Pumped::End(stop) => return stop,
+                    _ => continue,
                 }
             };
-            let asking = self.asking.as_ref().map(|(r, _)| r);
-            let authorizer = &mut self.authorizer;
-            let auth = async {
-                let Some(req) = asking else {
-                    return core::future::pending().await;
-                };
-                match req.names() {
-                    Ok((socket_id, Some(channel))) => {
-                        Answer::Channel(authorizer.authorize(socket_id, channel).await)
-                    }
-                    Ok((socket_id, None)) => {
-                        Answer::User(authorizer.authenticate_user(socket_id).await)
-                    }
-                    Err(_) => Answer::Channel(Err(AuthError::BadInput)),
-                }
-            };
-            let spare = self.client.rx_buffer();
-            if spare.is_empty() {
-                // A frame larger than the buffer: the next `poll_event` reports and closes.
-                continue;
-            }
-            // The authorizer first: a local signer answers at once.
-            match select4(auth, conn.read(spare), timer, app.wait()).await {
-                Either4::First(answer) => {
-                    if let Some((req, _)) = self.asking.take() {
-                        settle(&mut self.client, &req, answer);
-                    }
-                }
-                Either4::Second(Ok(0)) => {
-                    debug!("closed by peer");
-                    return None;
-                }
-                Either4::Second(Ok(n)) => {
-                    let now = self.now();
-                    self.client.commit_rx(n, now);
-                }
-                Either4::Second(Err(e)) => {
-                    debug!("read failed:", embedded_io_async::Error::kind(&e));
-                    return None;
-                }
-                Either4::Third(()) | Either4::Fourth(()) => {}
-            }
-            if let Some((req, until)) = self.asking.as_ref()
-                && *until <= embassy_time::Instant::now()
-            {
-                debug!("auth timed out");
-                let _ = match req.channel() {
-                    Some(channel) => self.client.auth_failed(channel, req.socket_id(), None).ok(),
-                    None => self.client.signin_failed(req.socket_id()).ok(),
-                };
-                self.asking = None;
-            }
-            let now = self.now();
-            if self.client.poll_timeout().is_some_and(|t| t <= now) {
-                self.client.handle_timeout(now);
-            }
-        }
-    }
-
-    /// Hands out every pending event, then lets the app work.
-    async fn turn<H: Handler>(&mut self, app: &mut H) -> ControlFlow<Stop> {
-        while let Some(event) = self.client.poll_event() {
-            if app.event(event).is_break() {
-                return ControlFlow::Break(Stop::App);
-            }
-        }
-        if app.work(&mut self.client).is_break() {
-            return ControlFlow::Break(Stop::App);
-        }
-        ControlFlow::Continue(())
-    }
-
-    /// Writes everything the client queued. False when the transport failed.
-    async fn flush<T: Write>(&mut self, conn: &mut T) -> bool {
-        let mut wrote = false;
-        while let Some(out) = self.client.poll_transmit() {
-            match conn.write(out).await {
-                Ok(0) => return false,
-                Ok(n) => {
-                    wrote = true;
-                    self.client.consume_tx(n);
-                }
-                Err(e) => {
-                    debug!("write failed:", embedded_io_async::Error::kind(&e));
-                    return false;
+            let until = embassy_time::Instant::now() + *auth_timeout;
+            let asking = pin!(ask(authorizer, &req));
+            match pump(client, conn, app, *epoch, asking, Some(until)).await {
+                Pumped::End(stop) => return stop,
+                Pumped::Answer(answer) => settle(client, &req, answer),
+                // (`NewRequest` only comes when nothing is being asked.)
+                Pumped::TimedOut | Pumped::NewRequest => {
+                    debug!("auth timed out");
+                    let _ = match req.channel() {
+                        Some(channel) => client.auth_failed(channel, req.socket_id(), None).ok(),
+                        None => client.signin_failed(req.socket_id()).ok(),
+                    };
                 }
             }
         }
-        !wrote || conn.flush().await.is_ok()
     }
 
     /// The embassy-time instant of a client instant.
     fn wall(&self, at: client::Instant) -> embassy_time::Instant {
-        self.epoch + embassy_time::Duration::from_millis(at.as_millis())
+        wall(self.epoch, at)
     }
+}
+
+/// The embassy-time instant of a client instant, on a clock started at `epoch`.
+fn wall(epoch: embassy_time::Instant, at: client::Instant) -> embassy_time::Instant {
+    epoch + embassy_time::Duration::from_millis(at.as_millis())
+}
+
+/// The client instant of now, on a clock started at `epoch`.
+fn now(epoch: embassy_time::Instant) -> client::Instant {
+    client::Instant::from_millis(epoch.elapsed().as_millis())
+}
+
+/// Asks the authorizer for `req`.
+async fn ask<'g, A: Authorizer, const NAME: usize>(
+    authorizer: &'g mut A,
+    req: &AuthRequest<NAME>,
+) -> Answer<'g> {
+    match req.names() {
+        Ok((socket_id, Some(channel))) => {
+            Answer::Channel(authorizer.authorize(socket_id, channel).await)
+        }
+        Ok((socket_id, None)) => Answer::User(authorizer.authenticate_user(socket_id).await),
+        Err(_) => Answer::Channel(Err(AuthError::BadInput)),
+    }
+}
+
+/// How [`pump`] ended.
+enum Pumped<T> {
+    /// The connection ended (`None`), or the app or client said to stop.
+    End(Option<Stop>),
+    /// The authorizer answered.
+    Answer(T),
+    /// The auth request was not answered in time.
+    TimedOut,
+    /// No request was being asked, and now there is one.
+    NewRequest,
+}
+
+/// Runs one connection (events to the app, queued bytes out, reads in, timers) while `auth`
+/// works, until it answers, its deadline `until` passes, the connection ends, or (when no
+/// request is being asked, `until` is `None`) the client has a request to ask.
+async fn pump<T, H, F, const CHANNELS: usize, const NAME: usize>(
+    client: &mut Client<'_, CHANNELS, NAME>,
+    conn: &mut T,
+    app: &mut H,
+    epoch: embassy_time::Instant,
+    mut auth: Pin<&mut F>,
+    until: Option<embassy_time::Instant>,
+) -> Pumped<F::Output>
+where
+    T: Read + Write,
+    H: Handler,
+    F: Future,
+{
+    loop {
+        if let ControlFlow::Break(stop) = turn(client, app) {
+            return Pumped::End(Some(stop));
+        }
+        if !flush(client, conn).await {
+            return Pumped::End(None);
+        }
+        // Any action ends the session: `Close` (asked for, or due once `disconnect`'s close
+        // frame went out, with no wait for a reply that may never come) after everything
+        // queued was written; `Open` is only asked with no transport, so it means start over.
+        if client.poll_action().is_some() {
+            return Pumped::End(None);
+        }
+        match until {
+            None if client.auth_request().is_some() => return Pumped::NewRequest,
+            Some(at) if at <= embassy_time::Instant::now() => return Pumped::TimedOut,
+            _ => {}
+        }
+        let deadline = client
+            .poll_timeout()
+            .map(|at| wall(epoch, at))
+            .into_iter()
+            .chain(until)
+            .min();
+        let timer = async {
+            match deadline {
+                Some(at) => Timer::at(at).await,
+                None => core::future::pending::<()>().await,
+            }
+        };
+        let spare = client.rx_buffer();
+        if spare.is_empty() {
+            // A frame larger than the buffer: the next `poll_event` reports and closes.
+            continue;
+        }
+        // The authorizer first: a local signer answers at once.
+        match select4(auth.as_mut(), conn.read(spare), timer, app.wait()).await {
+            Either4::First(answer) => return Pumped::Answer(answer),
+            Either4::Second(Ok(0)) => {
+                debug!("closed by peer");
+                return Pumped::End(None);
+            }
+            Either4::Second(Ok(n)) => client.commit_rx(n, now(epoch)),
+            Either4::Second(Err(e)) => {
+                debug!("read failed:", embedded_io_async::Error::kind(&e));
+                return Pumped::End(None);
+            }
+            Either4::Third(()) | Either4::Fourth(()) => {}
+        }
+        let now = now(epoch);
+        if client.poll_timeout().is_some_and(|t| t <= now) {
+            client.handle_timeout(now);
+        }
+    }
+}
+
+/// Hands out every pending event, then lets the app work.
+fn turn<H: Handler, const CHANNELS: usize, const NAME: usize>(
+    client: &mut Client<'_, CHANNELS, NAME>,
+    app: &mut H,
+) -> ControlFlow<Stop> {
+    while let Some(event) = client.poll_event() {
+        if app.event(event).is_break() {
+            return ControlFlow::Break(Stop::App);
+        }
+    }
+    if app.work(client).is_break() {
+        return ControlFlow::Break(Stop::App);
+    }
+    ControlFlow::Continue(())
+}
+
+/// Writes everything the client queued. False when the transport failed.
+async fn flush<T: Write, const CHANNELS: usize, const NAME: usize>(
+    client: &mut Client<'_, CHANNELS, NAME>,
+    conn: &mut T,
+) -> bool {
+    let mut wrote = false;
+    while let Some(out) = client.poll_transmit() {
+        match conn.write(out).await {
+            Ok(0) => return false,
+            Ok(n) => {
+                wrote = true;
+                client.consume_tx(n);
+            }
+            Err(e) => {
+                debug!("write failed:", embedded_io_async::Error::kind(&e));
+                return false;
+            }
+        }
+    }
+    !wrote || conn.flush().await.is_ok()
 }
 
 /// Hands an authorizer's answer to the client. A refusal, or an answer the client cannot
@@ -340,9 +395,13 @@ fn settle<const CHANNELS: usize, const NAME: usize>(
                 let _ = client.auth_failed(channel, socket, None);
             }
         }
-        (Some(channel), _) => {
+        (Some(channel), answer) => {
+            let status = match answer {
+                Answer::Channel(Err(AuthError::Status(status))) => Some(status),
+                _ => None,
+            };
             debug!("auth refused");
-            let _ = client.auth_failed(channel, socket, None);
+            let _ = client.auth_failed(channel, socket, status);
         }
         (None, Answer::User(Ok(grant))) => {
             if let Err(e) = client.provide_user_auth(socket, grant.auth, grant.user_data) {

@@ -529,3 +529,51 @@ fn a_refused_signin_is_asked_once_per_connection_not_in_a_loop() {
     assert_eq!(asked.get(), 1);
     assert_eq!(connector.servers.len(), 1);
 }
+
+/// Signs like [`LocalSigner`] after 300 ms (a backend over a slow link), counting how often a
+/// request is started.
+struct Slow(LocalSigner<'static, 128>, Rc<std::cell::Cell<u32>>);
+
+impl pusher_embassy::Authorizer for Slow {
+    async fn authorize(
+        &mut self,
+        socket_id: SocketId<'_>,
+        channel: ChannelName<'_>,
+    ) -> Result<pusher_embassy::ChannelGrant<'_>, pusher_embassy::AuthError> {
+        self.1.set(self.1.get() + 1);
+        Timer::after(Duration::from_millis(300)).await;
+        self.0.authorize(socket_id, channel).await
+    }
+}
+
+#[test]
+fn a_slow_authorizer_is_asked_once_while_frames_keep_arriving() {
+    let started = Rc::new(std::cell::Cell::new(0));
+    let mut connector = Connector::default();
+    let mut driver = Driver::new(client(), Slow(signer(), started.clone()));
+    driver.client().subscribe("private-b").unwrap();
+    driver.client().subscribe("public-a").unwrap();
+    driver.connect();
+    let mut seen = Vec::new();
+    let stop = block_on(driver.run(&mut connector, &mut |event: Event<'_>| {
+        if let Some(line) = describe(&event) {
+            seen.push(line);
+        }
+        if seen.iter().any(|l| l == "subscribed private-b") {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }));
+    assert_eq!(stop, Stop::App);
+    // The public channel's confirmation and event came in while the request was out, and
+    // the request went on rather than starting over at each frame.
+    let public = seen.iter().position(|l| l == "subscribed public-a");
+    let private = seen.iter().position(|l| l == "subscribed private-b");
+    assert!(public < private && public.is_some(), "{seen:?}");
+    assert!(
+        seen.iter().any(|l| l == r#"message public-a order {"id":7}"#),
+        "{seen:?}"
+    );
+    assert_eq!(started.get(), 1, "{seen:?}");
+}
