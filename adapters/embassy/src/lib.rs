@@ -5,9 +5,11 @@
 //! read against the client's next deadline (and the app's own wake-ups), and hands events to
 //! the app. Transports come from a [`Connect`]or: [`TcpConnector`] opens embassy-net sockets
 //! (with DNS under the `dns` feature), `TlsConnector` (feature `tls`) adds wss:// through
-//! embedded-tls. Private and presence channels are signed by an [`Authorizer`], for instance
-//! [`LocalSigner`] on trusted devices. A [`Router`] gives pusher-js style `bind` on channel
-//! and event names, without a heap.
+//! embedded-tls. Private and presence channels are signed by an [`Authorizer`]: the
+//! [`HttpAuthorizer`] asks the app's backend over a second connection, the [`LocalSigner`]
+//! holds the secret (trusted devices, labs). Other tasks reach the client through a `bridge`
+//! (feature `bridge`). A [`Router`] gives pusher-js style `bind` on channel and event names,
+//! without a heap.
 //!
 //! ```no_run
 //! use core::ops::ControlFlow;
@@ -35,9 +37,12 @@
 
 mod auth;
 mod bind;
+#[cfg(feature = "bridge")]
+pub mod bridge;
 mod connect;
 mod driver;
 mod fmt;
+mod http_auth;
 #[cfg(feature = "net")]
 mod net;
 #[cfg(feature = "tls")]
@@ -49,6 +54,7 @@ pub use auth::{
 pub use bind::{Router, RouterFull};
 pub use connect::{Close, Connect};
 pub use driver::{Driver, Handler, Stop};
+pub use http_auth::HttpAuthorizer;
 #[cfg(feature = "net")]
 pub use net::{NetError, TcpConn, TcpConnector};
 #[cfg(feature = "tls")]
