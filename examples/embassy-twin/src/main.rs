@@ -8,7 +8,11 @@
 //! verifies the server against that CA. With `TWIN_MASTER_KEY=BASE64` it signs
 //! `private-encrypted-` channels with their shared secret and prints their events opened.
 //! `TWIN_TIMEOUTS=ACTIVITY,PONG,CONNECT,BACKOFF_BASE,BACKOFF_CAP,STABLE_AFTER` (milliseconds)
-//! shortens the client's timers, as the fault matrix does.
+//! shortens the client's timers, as the fault matrix does. With `TWIN_AUTH=PORT/PATH` it asks
+//! the backend at `SERVER_IP:PORT` to sign (the `HttpAuthorizer`, over a second socket)
+//! instead of signing locally. With `TWIN_BRIDGE=1` another task (a sensor loop) drives the
+//! client through the task bridge: it prints what it hears, and when `private-twin` is
+//! subscribed it triggers `client-reading` there.
 
 use std::io::Write as _;
 use std::net::Ipv4Addr;
@@ -17,9 +21,22 @@ use std::ops::ControlFlow;
 use embassy_executor::{Executor, Spawner};
 use embassy_net::{Config, Ipv4Cidr, Runner, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::channel::Channel;
+use embassy_sync::pubsub::{PubSubChannel, WaitResult};
 use pusher_core::auth::Credentials;
+use pusher_core::auth_endpoint::Endpoint;
 use pusher_core::client::{self, Buffers, Client, Duration, Event};
-use pusher_embassy::{Connect, Driver, LocalSigner, Stop, TcpConnector, TlsConnector, Verify};
+use pusher_embassy::bridge::{Bridge, Command, Notice};
+use pusher_embassy::{
+    Authorizer, Driver, Handler, HttpAuthorizer, LocalSigner, Stop, TcpConnector, TlsConnector,
+    Verify,
+};
+
+/// Commands from the sensor task to the network task: names up to 64 bytes, data up to 256.
+type Commands = Channel<CriticalSectionRawMutex, Command<64, 256>, 4>;
+/// What the network task tells the sensor task (8 kept, 1 listener).
+type Notices = PubSubChannel<CriticalSectionRawMutex, Notice<64, 1024>, 8, 1, 1>;
 
 /// Command line.
 struct Args {
@@ -130,49 +147,146 @@ async fn main_task(spawner: Spawner, args: Args) {
         Client::new(config, Buffers { rx, tx, presence }, seed);
     // Encrypted events that arrive sealed with a rotated key wait here for the new one.
     client.hold_for_rekey(leak([0u8; 1024]));
-    let mut signer = LocalSigner::<160>::new(Credentials::new(key, leak(args.secret)))
-        .with_channel_data(r#"{"user_id":"twin","user_info":{"board":"tap"}}"#);
-    if let Ok(b64) = std::env::var("TWIN_MASTER_KEY") {
-        match pusher_core::auth::decode_master_key(&b64) {
-            Ok(master) => signer = signer.with_encryption_master_key(leak(master)),
-            Err(e) => {
-                say(format_args!("fatal TWIN_MASTER_KEY: {e}"));
-                std::process::exit(2);
-            }
-        }
-    }
-    let mut driver = Driver::new(client, signer);
     for channel in &args.channels {
-        if let Err(e) = driver.client().subscribe(channel) {
+        if let Err(e) = client.subscribe(channel) {
             say(format_args!("fatal subscribe {channel}: {e}"));
             std::process::exit(2);
         }
     }
     let tcp = TcpConnector::new(stack, server, leak([0u8; 2048]), leak([0u8; 2048]))
         .with_ports(args.port, args.port);
-    driver.connect();
-    let stop = match ca {
-        None => run(&mut driver, tcp).await,
-        Some(der) => {
-            let tls = TlsConnector::<_, 2048>::new(
-                tcp,
-                leak([0u8; 16640]),
-                leak([0u8; 4096]),
-                Verify::Ca(der),
-                rand_core::OsRng,
-            );
-            run(&mut driver, tls).await
+    let stop = match std::env::var("TWIN_AUTH") {
+        // The backend signs: a second socket to SERVER_IP:PORT.
+        Ok(spec) => {
+            let Some((port, path)) = spec
+                .split_once('/')
+                .and_then(|(port, path)| Some((port.parse::<u16>().ok()?, path)))
+            else {
+                say(format_args!("fatal TWIN_AUTH {spec:?}: PORT/PATH"));
+                std::process::exit(2);
+            };
+            let host: &'static str = leak(format!("{server}:{port}")).as_str();
+            let path: &'static str = leak(format!("/{path}")).as_str();
+            let endpoint = match Endpoint::new(host, path) {
+                Ok(e) => e,
+                Err(e) => {
+                    say(format_args!("fatal TWIN_AUTH {spec:?}: {e}"));
+                    std::process::exit(2);
+                }
+            };
+            let backend = TcpConnector::new(stack, server, leak([0u8; 1024]), leak([0u8; 1024]))
+                .with_ports(port, port);
+            let authorizer: HttpAuthorizer<'static, _> = HttpAuthorizer::new(backend, endpoint);
+            drive(spawner, Driver::new(client, authorizer), tcp, ca).await
+        }
+        Err(_) => {
+            let mut signer = LocalSigner::<160>::new(Credentials::new(key, leak(args.secret)))
+                .with_channel_data(r#"{"user_id":"twin","user_info":{"board":"tap"}}"#);
+            if let Ok(b64) = std::env::var("TWIN_MASTER_KEY") {
+                match pusher_core::auth::decode_master_key(&b64) {
+                    Ok(master) => signer = signer.with_encryption_master_key(leak(master)),
+                    Err(e) => {
+                        say(format_args!("fatal TWIN_MASTER_KEY: {e}"));
+                        std::process::exit(2);
+                    }
+                }
+            }
+            drive(spawner, Driver::new(client, signer), tcp, ca).await
         }
     };
     say(format_args!("stopped {stop:?}"));
     std::process::exit(if stop == Stop::App { 0 } else { 1 });
 }
 
-async fn run<C: Connect>(
-    driver: &mut Driver<'static, LocalSigner<'static, 160>, 8, 48>,
-    mut connector: C,
+/// Connects (over TLS when a CA was given) and runs the driver: with the events printed
+/// here, or, under `TWIN_BRIDGE=1`, through the bridge to the sensor task.
+async fn drive<A: Authorizer>(
+    spawner: Spawner,
+    mut driver: Driver<'static, A, 8, 48>,
+    tcp: TcpConnector<'static>,
+    ca: Option<&'static [u8]>,
 ) -> Stop {
-    driver.run(&mut connector, &mut report).await
+    driver.connect();
+    if std::env::var_os("TWIN_BRIDGE").is_some() {
+        let commands: &'static Commands = leak(Channel::new());
+        let notices: &'static Notices = leak(PubSubChannel::new());
+        let Ok(listener) = notices.subscriber() else {
+            say(format_args!("fatal: no subscriber slot"));
+            std::process::exit(2);
+        };
+        spawner.spawn(sensor_task(commands, listener).expect("sensor task"));
+        let mut bridge = Bridge::new(commands.receiver(), notices.immediate_publisher());
+        run(&mut driver, tcp, ca, &mut bridge).await
+    } else {
+        run(&mut driver, tcp, ca, &mut report).await
+    }
+}
+
+async fn run<A: Authorizer, H: Handler>(
+    driver: &mut Driver<'static, A, 8, 48>,
+    mut tcp: TcpConnector<'static>,
+    ca: Option<&'static [u8]>,
+    app: &mut H,
+) -> Stop {
+    match ca {
+        None => driver.run(&mut tcp, app).await,
+        Some(der) => {
+            let mut tls = TlsConnector::<_, 2048>::new(
+                tcp,
+                leak([0u8; 16640]),
+                leak([0u8; 4096]),
+                Verify::Ca(der),
+                rand_core::OsRng,
+            );
+            driver.run(&mut tls, app).await
+        }
+    }
+}
+
+/// Another task of the firmware: hears the client's notices through the bridge (printed as
+/// the network task would print them) and sends a client event once `private-twin` is up.
+#[embassy_executor::task]
+async fn sensor_task(
+    commands: &'static Commands,
+    mut notices: embassy_sync::pubsub::Subscriber<
+        'static,
+        CriticalSectionRawMutex,
+        Notice<64, 1024>,
+        8,
+        1,
+        1,
+    >,
+) {
+    loop {
+        match notices.next_message().await {
+            WaitResult::Message(Notice::Subscribed(channel)) => {
+                say(format_args!("subscribed {channel}"));
+                if channel == "private-twin" {
+                    let reading = r#"{"from":"sensor-task"}"#;
+                    match Command::trigger(&channel, "client-reading", reading) {
+                        Ok(command) => commands.send(command).await,
+                        Err(e) => say(format_args!("task command too long: {e}")),
+                    }
+                    say(format_args!("task sent client-reading"));
+                }
+            }
+            WaitResult::Message(Notice::Message(event)) => {
+                let event = event.as_data();
+                say(format_args!(
+                    "message {} {} {}",
+                    event.channel.unwrap_or("-"),
+                    event.event,
+                    event.data.unwrap_or("")
+                ));
+            }
+            WaitResult::Message(Notice::SubscriptionError { channel, status }) => {
+                say(format_args!("subscription_error {channel} {status:?}"))
+            }
+            WaitResult::Message(Notice::State(state)) => say(format_args!("task state {state:?}")),
+            WaitResult::Message(other) => say(format_args!("task notice {other:?}")),
+            WaitResult::Lagged(missed) => say(format_args!("task lagged {missed}")),
+        }
+    }
 }
 
 /// Prints the events a test looks for.

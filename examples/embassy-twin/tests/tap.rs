@@ -51,6 +51,7 @@ fn start_soketi(ns: &Netns, tls: Option<&Certs>) -> Child {
         .env("SOKETI_DEFAULT_APP_ID", APP_ID)
         .env("SOKETI_DEFAULT_APP_KEY", KEY)
         .env("SOKETI_DEFAULT_APP_SECRET", SECRET)
+        .env("SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -100,20 +101,32 @@ impl Twin {
         channels: &[&str],
         master_key: Option<&str>,
     ) -> Twin {
+        let mut env = Vec::new();
+        if let Some(master) = master_key {
+            env.push(("TWIN_MASTER_KEY", master));
+        }
+        Twin::start_env(ns, ca, channels, &env)
+    }
+
+    /// The twin on `channels` with more of its settings in `env`.
+    fn start_env(ns: &Netns, ca: Option<&Path>, channels: &[&str], env: &[(&str, &str)]) -> Twin {
         let mut cmd = ns.exec(env!("CARGO_BIN_EXE_embassy-twin"));
         if let Some(ca) = ca {
             cmd.env("TWIN_CA", ca);
         }
-        if let Some(master) = master_key {
-            cmd.env("TWIN_MASTER_KEY", master);
-        }
-        let mut child = cmd
+        cmd.envs(env.iter().copied())
             .args(["tap0", DEVICE_IP, SERVER_IP, PORT, KEY, SECRET, "2"])
             .args(channels)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn");
+        Twin::spawn(cmd)
+    }
+
+    /// Any process whose stdout the test follows line by line.
+    fn spawn(mut cmd: Command) -> Twin {
+        let mut child = cmd
             .stdout(Stdio::piped())
             .spawn()
-            .expect("start the twin");
+            .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
         let out = child.stdout.take().expect("stdout");
         let (tx, lines) = channel();
         std::thread::spawn(move || {
@@ -160,6 +173,14 @@ impl Twin {
                     )
                 }
             }
+        }
+    }
+
+    /// Waits for a line equal to `want`, unless one was seen already (for lines whose order
+    /// against the others is not fixed).
+    fn expect_once(&mut self, want: &str, within: Duration) {
+        if !self.seen.iter().any(|l| l == want) {
+            self.expect(want, within);
         }
     }
 
@@ -440,5 +461,79 @@ fn embassy_net_twin_decrypts_the_official_librarys_encrypted_events() {
         twin.seen.join("\n")
     );
     drop(twin);
+    stop(soketi);
+}
+
+/// Production firmware holds no app secret: the twin's `HttpAuthorizer` asks an app backend
+/// (Node's http server with the official npm library signing, as apps write it) over a second
+/// socket, once per protected channel, and a 403 reaches the app as a subscription error with
+/// its status. Another task (the twin's sensor loop) drives the client through the task
+/// bridge: it hears the subscriptions and the official library's events, and the client event
+/// it sends reaches a pusher-js subscriber.
+#[test]
+fn embassy_net_twin_signs_through_the_backend_and_bridges_other_tasks() {
+    let ns = Netns::new("twin-backend");
+    let soketi = start_soketi(&ns, None);
+    let peers = peers_dir();
+    let node = |script: &str| {
+        let mut cmd = ns.exec("node");
+        cmd.arg(script).env("NODE_PATH", peers.join("node_modules"));
+        cmd
+    };
+    let mut backend = node(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/peers/backend.js"
+    ));
+    backend.args([APP_ID, KEY, SECRET, SERVER_IP, "3000"]);
+    let mut backend = Twin::spawn(backend);
+    backend.expect("LISTENING", Duration::from_secs(10));
+    let mut observer = node(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../adapters/std/tests/peers/pusher_js_client_event.js"
+    ));
+    observer.args([APP_ID, KEY, SECRET, SERVER_IP, PORT, "private-twin"]);
+    let mut observer = Twin::spawn(observer);
+    observer.expect("READY", Duration::from_secs(20));
+
+    let channels = [&CHANNELS[..], &["private-denied"]].concat();
+    let env = [("TWIN_AUTH", "3000/pusher/auth"), ("TWIN_BRIDGE", "1")];
+    let mut twin = Twin::start_env(&ns, None, &channels, &env);
+    twin.expect_subscribed(Duration::from_secs(30));
+    twin.expect_once(
+        "subscription_error private-denied Some(403)",
+        Duration::from_secs(10),
+    );
+    twin.expect_once("task sent client-reading", Duration::from_secs(10));
+    observer.expect(r#"{"from":"sensor-task"}"#, Duration::from_secs(10));
+
+    let data = r#"{"n":1,"s":"café"}"#;
+    trigger(&ns, None, "poke", data);
+    for channel in CHANNELS {
+        twin.expect(
+            &format!("message {channel} poke {data}"),
+            Duration::from_secs(10),
+        );
+    }
+    // One request per protected channel, answered as the backend decided.
+    let mut asked: Vec<String> = backend.lines.try_iter().collect();
+    asked.extend(
+        backend
+            .seen
+            .iter()
+            .filter(|l| l.starts_with("AUTH"))
+            .cloned(),
+    );
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "AUTH presence-twin 200",
+            "AUTH private-denied 403",
+            "AUTH private-twin 200"
+        ],
+        "the twin said:\n{}",
+        twin.seen.join("\n")
+    );
+    drop((twin, observer, backend));
     stop(soketi);
 }
