@@ -10,10 +10,10 @@
 //! use pusher_embassy::bridge::{Bridge, Command, Notice};
 //! use pusher_embassy::{Connect, Driver, NoAuth};
 //!
-//! // Capacities in the types: names up to 64 bytes, data up to 256; 4 commands queued,
-//! // 8 notices kept for 2 listening tasks.
+//! // Capacities in the types: names up to 64 bytes, a command's data up to 256 and an
+//! // event's up to 1 KiB; 4 commands queued, 8 notices kept for 2 listening tasks.
 //! type Commands = Channel<NoopRawMutex, Command<64, 256>, 4>;
-//! type Notices = PubSubChannel<NoopRawMutex, Notice<64, 256>, 8, 2, 1>;
+//! type Notices = PubSubChannel<NoopRawMutex, Notice<64, 1024>, 8, 2, 1>;
 //!
 //! async fn network<C: Connect>(driver: &mut Driver<'_, NoAuth>, net: &mut C, commands: &Commands, notices: &Notices) {
 //!     let mut bridge = Bridge::new(commands.receiver(), notices.immediate_publisher());
@@ -188,7 +188,9 @@ fn name<const N: usize>(s: &str) -> String<N> {
     out
 }
 
-/// A [`Handler`] that carries commands in and notices out; run the driver with it.
+/// A [`Handler`] that carries commands in and notices out; run the driver with it. `N`
+/// bounds names, `CMD` a command's data, `DATA` an event's; `Q`, `CAP` and `SUBS` are the
+/// channels' depths and listener count.
 ///
 /// Notices are published without waiting: a listener that falls more than the channel's
 /// capacity behind is told how many it missed (`WaitResult::Lagged`), and the driver never
@@ -197,63 +199,65 @@ pub struct Bridge<
     'c,
     M: RawMutex,
     const N: usize,
-    const D: usize,
+    const CMD: usize,
+    const DATA: usize,
     const Q: usize,
     const CAP: usize,
     const SUBS: usize,
 > {
-    commands: Receiver<'c, M, Command<N, D>, Q>,
-    notices: ImmediatePublisher<'c, M, Notice<N, D>, CAP, SUBS, 1>,
+    commands: Receiver<'c, M, Command<N, CMD>, Q>,
+    notices: ImmediatePublisher<'c, M, Notice<N, DATA>, CAP, SUBS, 1>,
 }
 
 impl<
     'c,
     M: RawMutex,
     const N: usize,
-    const D: usize,
+    const CMD: usize,
+    const DATA: usize,
     const Q: usize,
     const CAP: usize,
     const SUBS: usize,
-> Bridge<'c, M, N, D, Q, CAP, SUBS>
+> Bridge<'c, M, N, CMD, DATA, Q, CAP, SUBS>
 {
     /// A bridge taking commands from `commands` and publishing to `notices`.
     pub fn new(
-        commands: Receiver<'c, M, Command<N, D>, Q>,
-        notices: ImmediatePublisher<'c, M, Notice<N, D>, CAP, SUBS, 1>,
+        commands: Receiver<'c, M, Command<N, CMD>, Q>,
+        notices: ImmediatePublisher<'c, M, Notice<N, DATA>, CAP, SUBS, 1>,
     ) -> Self {
         Bridge { commands, notices }
     }
+}
 
-    fn carry_out<const CHANNELS: usize, const NAME: usize>(
-        client: &mut Client<'_, CHANNELS, NAME>,
-        command: &Command<N, D>,
-    ) -> Result<(), CommandError> {
-        match command {
-            Command::Subscribe(channel) => {
-                client.subscribe(channel).map_err(CommandError::Subscribe)
-            }
-            Command::Unsubscribe(channel) => client
-                .unsubscribe(channel)
-                .map_err(CommandError::Unsubscribe),
-            Command::Trigger {
-                channel,
-                event,
-                data,
-            } => client
-                .trigger(channel, event, Payload::Json(data))
-                .map_err(CommandError::Trigger),
-        }
+/// Carries out one command on the client.
+fn carry_out<const N: usize, const CMD: usize, const CHANNELS: usize, const NAME: usize>(
+    client: &mut Client<'_, CHANNELS, NAME>,
+    command: &Command<N, CMD>,
+) -> Result<(), CommandError> {
+    match command {
+        Command::Subscribe(channel) => client.subscribe(channel).map_err(CommandError::Subscribe),
+        Command::Unsubscribe(channel) => client
+            .unsubscribe(channel)
+            .map_err(CommandError::Unsubscribe),
+        Command::Trigger {
+            channel,
+            event,
+            data,
+        } => client
+            .trigger(channel, event, Payload::Json(data))
+            .map_err(CommandError::Trigger),
     }
 }
 
 impl<
     M: RawMutex,
     const N: usize,
-    const D: usize,
+    const CMD: usize,
+    const DATA: usize,
     const Q: usize,
     const CAP: usize,
     const SUBS: usize,
-> Handler for Bridge<'_, M, N, D, Q, CAP, SUBS>
+> Handler for Bridge<'_, M, N, CMD, DATA, Q, CAP, SUBS>
 {
     fn event(&mut self, event: Event<'_>) -> ControlFlow<()> {
         let notice = match event {
@@ -291,7 +295,7 @@ impl<
         client: &mut Client<'_, CHANNELS, NAME>,
     ) -> ControlFlow<()> {
         while let Ok(command) = self.commands.try_receive() {
-            if let Err(e) = Self::carry_out(client, &command) {
+            if let Err(e) = carry_out(client, &command) {
                 self.notices.publish_immediate(Notice::CommandFailed(e));
             }
         }

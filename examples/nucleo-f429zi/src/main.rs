@@ -1,14 +1,17 @@
 //! A Pusher Channels client on an STM32 Nucleo-F429ZI: DHCP over the on-board Ethernet,
-//! DNS for the cluster's host, a public channel and a private one signed on the device, and
-//! the blue user button sends a client event. Everything is printed over defmt (RTT).
+//! DNS for the cluster's host, a public channel and a private one signed by the app's backend
+//! (a form POST over a second socket, as pusher-js does; the `lab-signer` feature signs on
+//! the device instead), and the blue user button sends a client event. Everything is printed
+//! over defmt (RTT).
 //!
 //! Two tasks share the work: the network task runs the client and copies each `reading`
 //! event into an [`OwnedEvent`] (capacities in its type, no heap), which goes through an
 //! `embassy-sync` channel to the readings task; that one decodes it into a typed [`Reading`]
 //! while the client reads on.
 //!
-//! Credentials come from the build environment: `PUSHER_KEY`, `PUSHER_SECRET`,
-//! `PUSHER_CLUSTER` (see README.md).
+//! Settings come from the build environment: `PUSHER_KEY`, `PUSHER_HOST`, `PUSHER_AUTH`
+//! (the backend's `host:port`) and `PUSHER_AUTH_PATH`, or `PUSHER_SECRET` with `lab-signer`
+//! (see README.md).
 
 #![no_std]
 #![no_main]
@@ -27,9 +30,8 @@ use embassy_stm32::time::Hertz;
 use embassy_stm32::{Config, bind_interrupts, eth, exti, interrupt, mode, peripherals, rng};
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::channel::Channel;
-use pusher_embassy::pusher_core::auth::Credentials;
 use pusher_embassy::pusher_core::client::{self, Buffers, Client, Event, OwnedEvent};
-use pusher_embassy::{Driver, Handler, LocalSigner, TcpConnector};
+use pusher_embassy::{Authorizer, Driver, Handler, TcpConnector};
 use static_cell::StaticCell;
 use {defmt_rtt as _, panic_probe as _};
 
@@ -43,9 +45,24 @@ const KEY: &str = match option_env!("PUSHER_KEY") {
     Some(k) => k,
     None => "app-key",
 };
+/// The app secret, on lab boards only (the `lab-signer` feature).
+#[cfg(feature = "lab-signer")]
 const SECRET: &str = match option_env!("PUSHER_SECRET") {
     Some(s) => s,
     None => "app-secret",
+};
+/// The app's backend that signs private channels: `host:port` (an IPv4 address or a name),
+/// as its `Host` header says it.
+#[cfg(not(feature = "lab-signer"))]
+const AUTH: &str = match option_env!("PUSHER_AUTH") {
+    Some(a) => a,
+    None => "192.168.1.10:3000",
+};
+/// The backend's auth path (pusher-js's default).
+#[cfg(not(feature = "lab-signer"))]
+const AUTH_PATH: &str = match option_env!("PUSHER_AUTH_PATH") {
+    Some(p) => p,
+    None => "/pusher/auth",
 };
 /// `ws-{cluster}.pusher.com`, built at compile time from `PUSHER_CLUSTER` (default `mt1`).
 const HOST: &str = match option_env!("PUSHER_HOST") {
@@ -265,10 +282,44 @@ async fn main(spawner: Spawner) -> ! {
         },
         seed,
     );
-    let mut driver = Driver::new(
-        client,
-        LocalSigner::<96>::new(Credentials::new(KEY, SECRET)),
+    #[cfg(feature = "lab-signer")]
+    let authorizer = pusher_embassy::LocalSigner::<96>::new(
+        pusher_embassy::pusher_core::auth::Credentials::new(KEY, SECRET),
     );
+    #[cfg(not(feature = "lab-signer"))]
+    let authorizer = {
+        use pusher_embassy::HttpAuthorizer;
+        use pusher_embassy::pusher_core::auth_endpoint::Endpoint;
+        let (host, port) = AUTH.split_once(':').unwrap_or((AUTH, "80"));
+        let port = port.parse().unwrap_or(80);
+        // Its own socket buffers: the request and answer are a few hundred bytes each.
+        static AUTH_RX: StaticCell<[u8; 1024]> = StaticCell::new();
+        static AUTH_TX: StaticCell<[u8; 512]> = StaticCell::new();
+        let backend =
+            TcpConnector::new(stack, host, AUTH_RX.init([0; 1024]), AUTH_TX.init([0; 512]))
+                .with_ports(port, port);
+        let endpoint = Endpoint::new(AUTH, AUTH_PATH)
+            .expect("PUSHER_AUTH and PUSHER_AUTH_PATH form a valid endpoint");
+        HttpAuthorizer::<_, 768, 256>::new(backend, endpoint)
+    };
+    let app = App {
+        button: ExtiInput::new(p.PC13, p.EXTI13, Pull::Down, Irqs),
+        presses: 0,
+        pressed: false,
+        dropped: 0,
+    };
+    spawner.spawn(readings_task().expect("readings task"));
+    run(stack, client, authorizer, app).await
+}
+
+/// Subscribes, connects and runs the client for good (starting over 10 s after it stops).
+async fn run<A: Authorizer>(
+    stack: embassy_net::Stack<'static>,
+    client: Client<'static, 4, 32>,
+    authorizer: A,
+    mut app: App,
+) -> ! {
+    let mut driver = Driver::new(client, authorizer);
     for channel in [PUBLIC, PRIVATE] {
         if let Err(e) = driver.client().subscribe(channel) {
             warn!("cannot subscribe to {=str}: {}", channel, e);
@@ -283,13 +334,6 @@ async fn main(spawner: Spawner) -> ! {
         SOCKET_RX.init([0; 2048]),
         SOCKET_TX.init([0; 1024]),
     );
-    let mut app = App {
-        button: ExtiInput::new(p.PC13, p.EXTI13, Pull::Down, Irqs),
-        presses: 0,
-        pressed: false,
-        dropped: 0,
-    };
-    spawner.spawn(readings_task().expect("readings task"));
     loop {
         driver.connect();
         let stop = driver.run(&mut connector, &mut app).await;
