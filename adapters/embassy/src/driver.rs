@@ -134,8 +134,27 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
             match self.client.poll_action() {
                 Some(Action::Open { tls }) => {
                     self.transport = true;
-                    match connector.connect(tls).await {
-                        Ok(mut conn) => {
+                    // Bounded by the client's connect timeout (its attempt deadline): a
+                    // connector that never answers (a dead route, a stalled TLS handshake)
+                    // counts as a failed attempt and backs off like one.
+                    let deadline = self.client.poll_timeout().map(|t| self.wall(t));
+                    let limit = async {
+                        match deadline {
+                            Some(at) => Timer::at(at).await,
+                            None => core::future::pending().await,
+                        }
+                    };
+                    let opened = match select(connector.connect(tls), limit).await {
+                        Either::First(opened) => Some(opened),
+                        Either::Second(()) => None,
+                    };
+                    match opened {
+                        None => {
+                            debug!("connect timed out");
+                            self.transport = false;
+                            self.client.handle_closed(self.now());
+                        }
+                        Some(Ok(mut conn)) => {
                             debug!("transport open");
                             self.client.handle_connected(self.now());
                             let stop = self.session(&mut conn, app).await;
@@ -146,7 +165,7 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
                                 return stop;
                             }
                         }
-                        Err(e) => {
+                        Some(Err(e)) => {
                             // Connector errors are only `Debug`; defmt gets the fact alone.
                             #[cfg(feature = "log")]
                             log::debug!("connect failed: {e:?}");

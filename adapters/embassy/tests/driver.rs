@@ -193,6 +193,10 @@ impl Close for Conn {
 fn client() -> Client<'static> {
     let mut config = client::Config::new(KEY, "test.invalid");
     config.use_tls = false;
+    client_with(config)
+}
+
+fn client_with(config: client::Config<'static>) -> Client<'static> {
     let leak = |n: usize| Box::leak(vec![0u8; n].into_boxed_slice());
     Client::new(
         config,
@@ -572,8 +576,64 @@ fn a_slow_authorizer_is_asked_once_while_frames_keep_arriving() {
     let private = seen.iter().position(|l| l == "subscribed private-b");
     assert!(public < private && public.is_some(), "{seen:?}");
     assert!(
-        seen.iter().any(|l| l == r#"message public-a order {"id":7}"#),
+        seen.iter()
+            .any(|l| l == r#"message public-a order {"id":7}"#),
         "{seen:?}"
     );
     assert_eq!(started.get(), 1, "{seen:?}");
+}
+
+/// A connector whose first `connect` never answers (a dead route, a TLS handshake the
+/// server never finishes); later ones open as usual.
+#[derive(Default)]
+struct FirstConnectHangs {
+    attempts: u32,
+    inner: Connector,
+}
+
+impl Connect for FirstConnectHangs {
+    type Error = Infallible;
+    type Conn<'c>
+        = Conn
+    where
+        Self: 'c;
+
+    async fn connect(&mut self, tls: bool) -> Result<Conn, Infallible> {
+        self.attempts += 1;
+        if self.attempts == 1 {
+            std::future::pending::<()>().await;
+        }
+        self.inner.connect(tls).await
+    }
+}
+
+#[test]
+fn a_connect_that_never_answers_gives_up_at_the_connect_timeout_and_retries() {
+    let mut config = client::Config::new(KEY, "test.invalid");
+    config.use_tls = false;
+    config.connect_timeout = client::Duration::from_millis(300);
+    let mut driver = Driver::new(client_with(config), signer());
+    driver.client().subscribe("public-a").unwrap();
+    driver.connect();
+    let mut connector = FirstConnectHangs::default();
+    let start = std::time::Instant::now();
+    let subscribed = block_on(async {
+        let mut app = |event: Event<'_>| {
+            if matches!(event, Event::Subscribed { .. }) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let run = driver.run(&mut connector, &mut app);
+        // Without the bound the run waits on the first connect for ever.
+        match select(run, Timer::after(Duration::from_secs(10))).await {
+            Either::First(stop) => Some(stop),
+            Either::Second(()) => None,
+        }
+    });
+    assert_eq!(subscribed, Some(Stop::App), "still connecting after 10 s");
+    assert_eq!(connector.attempts, 2);
+    // The attempt was abandoned at its timeout, then retried after a backoff.
+    assert!(start.elapsed() >= std::time::Duration::from_millis(300));
 }
