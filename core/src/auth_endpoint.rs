@@ -15,7 +15,7 @@
 //! assert!(request[..n].ends_with(b"\r\n\r\nsocket_id=1.2&channel_name=private-a"));
 //!
 //! // The bytes read back from the backend (here all at once, then the connection closed).
-//! let received = b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n{\"auth\":\"key:0123ab\"}";
+//! let received = b"HTTP/1.1 200 OK\r\nContent-Length: 21\r\n\r\n{\"auth\":\"key:0123ab\"}";
 //! let mut token = [0u8; 64];
 //! let Status::Complete(grant, _) = read_channel_answer(received, true, &mut token).unwrap() else {
 //!     unreachable!("the whole answer is there")
