@@ -175,6 +175,9 @@ pub enum Notice<const N: usize = 164, const D: usize = 1024> {
     State(State),
     /// A command was not carried out.
     CommandFailed(CommandError),
+    /// A connection could not be opened: why (DNS, TCP, TLS, the certificate), cut to `N`
+    /// bytes. The client retries after its backoff.
+    ConnectFailed(String<N>),
 }
 
 /// A channel name for a notice, cut at a character boundary if it is longer than `N`.
@@ -304,5 +307,12 @@ impl<
 
     async fn wait(&mut self) {
         self.commands.ready_to_receive().await
+    }
+
+    fn connect_failed(&mut self, error: &dyn core::fmt::Display) {
+        let mut why = String::<N>::new();
+        // What does not fit is left out: the start says what failed.
+        let _ = core::fmt::write(&mut why, format_args!("{error}"));
+        self.notices.publish_immediate(Notice::ConnectFailed(why));
     }
 }

@@ -5,8 +5,9 @@ use embedded_io_async::{Read, Write};
 
 /// Opens connections for the driver.
 pub trait Connect {
-    /// Why a connection could not be opened.
-    type Error: core::fmt::Debug;
+    /// Why a connection could not be opened, said to the app through
+    /// [`Handler::connect_failed`](crate::Handler::connect_failed).
+    type Error: core::fmt::Debug + core::fmt::Display;
     /// An open connection. It may borrow the connector, so only one is open at a time.
     type Conn<'c>: Read + Write + Close
     where

@@ -38,6 +38,13 @@ pub trait Handler {
     async fn wait(&mut self) {
         core::future::pending::<()>().await
     }
+
+    /// A connection could not be opened: `error` says why (DNS, TCP, the TLS handshake or
+    /// the server's certificate). The client then reports `Disconnected` (transport lost)
+    /// and retries after its backoff; this is where the cause reaches the app.
+    fn connect_failed(&mut self, error: &dyn core::fmt::Display) {
+        let _ = error;
+    }
 }
 
 impl<F: FnMut(Event<'_>) -> ControlFlow<()>> Handler for F {
@@ -57,6 +64,16 @@ pub enum Stop {
     Disconnected,
     /// The client gave up after `max_attempts` (state `Failed`).
     Failed,
+}
+
+impl core::fmt::Display for Stop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Stop::App => "the app stopped it",
+            Stop::Disconnected => "disconnected, with no reconnect scheduled",
+            Stop::Failed => "gave up after the configured number of attempts",
+        })
+    }
 }
 
 /// An authorizer's answer, raced against the socket.
@@ -151,6 +168,7 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
                     match opened {
                         None => {
                             debug!("connect timed out");
+                            app.connect_failed(&"no connection within the connect timeout");
                             self.transport = false;
                             self.client.handle_closed(self.now());
                         }
@@ -166,12 +184,11 @@ impl<'a, A: Authorizer, const CHANNELS: usize, const NAME: usize> Driver<'a, A, 
                             }
                         }
                         Some(Err(e)) => {
-                            // Connector errors are only `Debug`; defmt gets the fact alone.
                             #[cfg(feature = "log")]
-                            log::debug!("connect failed: {e:?}");
+                            log::debug!("connect failed: {e}");
                             #[cfg(feature = "defmt")]
                             defmt::debug!("connect failed");
-                            let _ = e;
+                            app.connect_failed(&e);
                             self.transport = false;
                             self.client.handle_closed(self.now());
                         }

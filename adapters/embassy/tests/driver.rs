@@ -21,7 +21,7 @@ use pusher_core::wire::json::Value;
 use pusher_core::wire::message::{Payload, server};
 use pusher_core::wire::ws::{Message, Opcode, Reader, Role, emit_frame};
 use pusher_core::{ChannelName, SocketId};
-use pusher_embassy::{Close, Connect, Driver, LocalSigner, Stop};
+use pusher_embassy::{Close, Connect, Driver, Handler, LocalSigner, Stop};
 
 const KEY: &str = "app-key";
 const SECRET: &str = "app-secret";
@@ -636,4 +636,99 @@ fn a_connect_that_never_answers_gives_up_at_the_connect_timeout_and_retries() {
     assert_eq!(connector.attempts, 2);
     // The attempt was abandoned at its timeout, then retried after a backoff.
     assert!(start.elapsed() >= std::time::Duration::from_millis(300));
+}
+
+/// A connector whose first `connect` is refused with a reason; later ones open as usual.
+#[derive(Default)]
+struct FirstConnectRefused {
+    attempts: u32,
+    inner: Connector,
+}
+
+impl Connect for FirstConnectRefused {
+    type Error = &'static str;
+    type Conn<'c>
+        = Conn
+    where
+        Self: 'c;
+
+    async fn connect(&mut self, tls: bool) -> Result<Conn, &'static str> {
+        self.attempts += 1;
+        if self.attempts == 1 {
+            return Err("TLS handshake failed: InvalidCertificate");
+        }
+        Ok(self.inner.connect(tls).await.unwrap_or_else(|e| match e {}))
+    }
+}
+
+/// Remembers why connections failed, and stops once subscribed.
+#[derive(Default)]
+struct Reasons {
+    failed: Vec<String>,
+}
+
+impl Handler for Reasons {
+    fn event(&mut self, event: Event<'_>) -> ControlFlow<()> {
+        if matches!(event, Event::Subscribed { .. }) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn connect_failed(&mut self, error: &dyn core::fmt::Display) {
+        self.failed.push(error.to_string());
+    }
+}
+
+#[test]
+fn why_a_connection_failed_reaches_the_app_before_the_retry() {
+    let mut driver = Driver::new(client(), signer());
+    driver.client().subscribe("public-a").unwrap();
+    driver.connect();
+    let mut connector = FirstConnectRefused::default();
+    let mut app = Reasons::default();
+    let stop = block_on(async {
+        match select(
+            driver.run(&mut connector, &mut app),
+            Timer::after(Duration::from_secs(10)),
+        )
+        .await
+        {
+            Either::First(stop) => Some(stop),
+            Either::Second(()) => None,
+        }
+    });
+    assert_eq!(stop, Some(Stop::App), "not subscribed after 10 s");
+    assert_eq!(
+        app.failed,
+        ["TLS handshake failed: InvalidCertificate"],
+        "the cause of the failed attempt"
+    );
+    assert_eq!(connector.attempts, 2);
+}
+
+#[test]
+fn a_connect_timeout_is_said_to_the_app() {
+    let mut config = client::Config::new(KEY, "test.invalid");
+    config.use_tls = false;
+    config.connect_timeout = client::Duration::from_millis(200);
+    let mut driver = Driver::new(client_with(config), signer());
+    driver.client().subscribe("public-a").unwrap();
+    driver.connect();
+    let mut connector = FirstConnectHangs::default();
+    let mut app = Reasons::default();
+    let stop = block_on(async {
+        match select(
+            driver.run(&mut connector, &mut app),
+            Timer::after(Duration::from_secs(10)),
+        )
+        .await
+        {
+            Either::First(stop) => Some(stop),
+            Either::Second(()) => None,
+        }
+    });
+    assert_eq!(stop, Some(Stop::App));
+    assert_eq!(app.failed, ["no connection within the connect timeout"]);
 }
