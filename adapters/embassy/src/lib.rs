@@ -54,6 +54,10 @@ pub use auth::{
 pub use bind::{Router, RouterFull};
 pub use connect::{Close, Connect};
 pub use driver::{Driver, Handler, Stop};
+/// The clock `TlsConnector` checks certificate validity against (`now()` in Unix seconds,
+/// `None` when unknown); [`NoClock`] skips the check.
+#[cfg(feature = "tls")]
+pub use embedded_tls::{NoClock, TlsClock};
 pub use http_auth::HttpAuthorizer;
 #[cfg(feature = "net")]
 pub use net::{NetError, TcpConn, TcpConnector};

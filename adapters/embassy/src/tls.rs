@@ -18,7 +18,9 @@ use crate::net::{NetError, TcpConn, TcpConnector};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verify<'d> {
     /// The chain must lead to this CA certificate (DER), and name the host. ECDSA P-256 chains
-    /// are supported (embedded-tls's `rustpki`).
+    /// are supported (embedded-tls's `rustpki`); RSA ones under the `tls-rsa` feature,
+    /// P-384 ones under `tls-p384`. Give the root that signed the last certificate the server sends (an
+    /// intermediate pins only if the server sends the leaf alone).
     Ca(&'d [u8]),
     /// No verification: anyone on the path can read and forge traffic. For lab use only.
     Nothing,
@@ -101,7 +103,22 @@ impl<R: CryptoRngCore, K: TlsClock, const CERT: usize> CryptoProvider for Provid
 
 /// Opens `wss://` connections (and `ws://` when the client asks for plain ones) over a
 /// [`TcpConnector`]. `CERT` bounds the server certificate kept while verifying; `K` is the
-/// clock for validity periods (none by default: devices rarely know the date).
+/// clock for validity periods (none by default: devices rarely know the date). A device that
+/// knows the time (SNTP, an RTC) names its [`TlsClock`](crate::TlsClock) in the type, and
+/// certificates outside their validity period are refused:
+///
+/// ```
+/// use pusher_embassy::{TlsClock, TlsConnector};
+///
+/// /// Unix seconds from the device's RTC, once set.
+/// struct Rtc;
+/// impl TlsClock for Rtc {
+///     fn now() -> Option<u64> {
+///         Some(1_800_000_000)
+///     }
+/// }
+/// type Wss<'d, R> = TlsConnector<'d, R, 4096, Rtc>;
+/// ```
 pub struct TlsConnector<'d, R, const CERT: usize = 2048, K: TlsClock = NoClock> {
     tcp: TcpConnector<'d>,
     read_record: &'d mut [u8],

@@ -5,7 +5,8 @@
 //! `embassy-twin TAP DEVICE_IP SERVER_IP PORT KEY SECRET ACTIVITY_SECS CHANNEL...`
 //!
 //! With `TWIN_CA=ca.der` in the environment it speaks wss:// through embedded-tls and
-//! verifies the server against that CA. With `TWIN_MASTER_KEY=BASE64` it signs
+//! verifies the server against that CA, checking validity periods against the system clock
+//! (or `TWIN_CLOCK`, Unix seconds, to play a device whose clock is elsewhere). With `TWIN_MASTER_KEY=BASE64` it signs
 //! `private-encrypted-` channels with their shared secret and prints their events opened.
 //! `TWIN_TIMEOUTS=ACTIVITY,PONG,CONNECT,BACKOFF_BASE,BACKOFF_CAP,STABLE_AFTER` (milliseconds)
 //! shortens the client's timers, as the fault matrix does. With `TWIN_AUTH=PORT/PATH` it asks
@@ -218,7 +219,22 @@ async fn drive<A: Authorizer>(
         let mut bridge = Bridge::new(commands.receiver(), notices.immediate_publisher());
         run(&mut driver, tcp, ca, &mut bridge).await
     } else {
-        run(&mut driver, tcp, ca, &mut report).await
+        run(&mut driver, tcp, ca, &mut Report).await
+    }
+}
+
+/// The device's clock for certificate validity: `TWIN_CLOCK` (Unix seconds) or the system's.
+struct Clock;
+
+impl pusher_embassy::TlsClock for Clock {
+    fn now() -> Option<u64> {
+        match std::env::var("TWIN_CLOCK") {
+            Ok(secs) => secs.parse().ok(),
+            Err(_) => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs()),
+        }
     }
 }
 
@@ -231,7 +247,7 @@ async fn run<A: Authorizer, H: Handler>(
     match ca {
         None => driver.run(&mut tcp, app).await,
         Some(der) => {
-            let mut tls = TlsConnector::<_, 2048>::new(
+            let mut tls = TlsConnector::<_, 4096, Clock>::new(
                 tcp,
                 leak([0u8; 16640]),
                 leak([0u8; 4096]),
@@ -283,9 +299,25 @@ async fn sensor_task(
                 say(format_args!("subscription_error {channel} {status:?}"))
             }
             WaitResult::Message(Notice::State(state)) => say(format_args!("task state {state:?}")),
+            WaitResult::Message(Notice::ConnectFailed(why)) => {
+                say(format_args!("connect_failed {why}"))
+            }
             WaitResult::Message(other) => say(format_args!("task notice {other:?}")),
             WaitResult::Lagged(missed) => say(format_args!("task lagged {missed}")),
         }
+    }
+}
+
+/// Prints the events a test looks for, and why connections failed.
+struct Report;
+
+impl Handler for Report {
+    fn event(&mut self, event: Event<'_>) -> ControlFlow<()> {
+        report(event)
+    }
+
+    fn connect_failed(&mut self, error: &dyn std::fmt::Display) {
+        say(format_args!("connect_failed {error}"));
     }
 }
 

@@ -244,33 +244,65 @@ fn trigger_on(
     );
 }
 
-/// A throwaway ECDSA P-256 CA and a server certificate for the server's address, made with
-/// openssl (embedded-tls verifies P-256 chains).
+/// Throwaway certificates for the server's address, made with openssl: a CA, a server
+/// certificate it signed (through an intermediate for RSA) and a foreign CA.
 struct Certs {
     dir: PathBuf,
 }
 
+/// The key type of a [`Certs`] set.
+#[derive(Clone, Copy)]
+enum KeyKind {
+    /// ECDSA P-256, CA signing the server's certificate directly.
+    P256,
+    /// RSA-2048 throughout, root -> intermediate -> server, the intermediate sent with the
+    /// server's certificate: the shape of the chains public services present (Amazon, ISRG).
+    Rsa,
+}
+
 impl Certs {
-    fn new() -> Certs {
-        let dir = std::env::temp_dir().join(format!("pusher-twin-tls-{}", std::process::id()));
+    fn new(kind: KeyKind) -> Certs {
+        let tag = match kind {
+            KeyKind::P256 => "p256",
+            KeyKind::Rsa => "rsa",
+        };
+        let dir =
+            std::env::temp_dir().join(format!("pusher-twin-tls-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let ssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(&dir));
-        let ec = [
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-        ];
-        for key in ["ca.key", "server.key", "other.key"] {
-            ssl(&[&ec[..], &[key]].concat());
+        for key in ["ca.key", "inter.key", "server.key", "other.key"] {
+            match kind {
+                KeyKind::P256 => ssl(&[
+                    "ecparam",
+                    "-name",
+                    "prime256v1",
+                    "-genkey",
+                    "-noout",
+                    "-out",
+                    key,
+                ]),
+                KeyKind::Rsa => ssl(&[
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                    "-out",
+                    key,
+                ]),
+            }
         }
         let ca = ["req", "-x509", "-new", "-sha256", "-days", "2", "-key"];
         ssl(&[
             &ca[..],
-            &["ca.key", "-subj", "/CN=twin CA", "-out", "ca.pem"],
+            &[
+                "ca.key",
+                "-subj",
+                &format!("/CN=twin {tag} CA"),
+                "-out",
+                "ca.pem",
+            ],
         ]
         .concat());
         ssl(&[
@@ -278,39 +310,59 @@ impl Certs {
             &["other.key", "-subj", "/CN=other CA", "-out", "other.pem"],
         ]
         .concat());
-        ssl(&[
-            "req",
-            "-new",
-            "-key",
-            "server.key",
-            "-subj",
-            &format!("/CN={SERVER_IP}"),
-            "-out",
-            "server.csr",
-        ]);
-        std::fs::write(
-            dir.join("ext.cnf"),
-            format!("subjectAltName=DNS:{SERVER_IP},IP:{SERVER_IP}\nbasicConstraints=CA:FALSE\n"),
-        )
-        .expect("ext.cnf");
-        ssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-sha256",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "server.pem",
-        ]);
+        // Signs `name`.csr with `issuer` under the extensions in `ext`.
+        let sign = |name: &str, subject: &str, issuer: &str, ext: &str| {
+            ssl(&[
+                "req",
+                "-new",
+                "-key",
+                &format!("{name}.key"),
+                "-subj",
+                subject,
+                "-out",
+                &format!("{name}.csr"),
+            ]);
+            std::fs::write(dir.join(format!("{name}.cnf")), ext).expect("extensions");
+            ssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                &format!("{issuer}.pem"),
+                "-CAkey",
+                &format!("{issuer}.key"),
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-sha256",
+                "-extfile",
+                &format!("{name}.cnf"),
+                "-out",
+                &format!("{name}.pem"),
+            ]);
+        };
+        let leaf_ext =
+            format!("subjectAltName=DNS:{SERVER_IP},IP:{SERVER_IP}\nbasicConstraints=CA:FALSE\n");
+        match kind {
+            KeyKind::P256 => sign("server", &format!("/CN={SERVER_IP}"), "ca", &leaf_ext),
+            KeyKind::Rsa => {
+                sign(
+                    "inter",
+                    "/CN=twin rsa intermediate",
+                    "ca",
+                    "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\n",
+                );
+                sign("server", &format!("/CN={SERVER_IP}"), "inter", &leaf_ext);
+                // What soketi serves: the server's certificate, then the intermediate.
+                let chain = [
+                    std::fs::read(dir.join("server.pem")).expect("server certificate"),
+                    std::fs::read(dir.join("inter.pem")).expect("intermediate"),
+                ]
+                .concat();
+                std::fs::write(dir.join("server.pem"), chain).expect("chain");
+            }
+        }
         for name in ["ca", "other"] {
             ssl(&[
                 "x509",
@@ -334,8 +386,21 @@ impl Drop for Certs {
 
 #[test]
 fn embassy_net_twin_over_tls_verifies_the_server() {
-    let certs = Certs::new();
-    let ns = Netns::new("twin-tls");
+    verifies_the_server(KeyKind::P256, "twin-tls");
+}
+
+/// RSA roots, as the real service's chain needs (the `tls-rsa` feature).
+#[test]
+fn embassy_net_twin_over_tls_verifies_an_rsa_chain_through_an_intermediate() {
+    verifies_the_server(KeyKind::Rsa, "twin-rsa");
+}
+
+/// A foreign CA is refused every time, and so is the right one on a device whose clock is
+/// past the certificates' validity; the right one connects, subscribes and receives an
+/// HTTPS trigger.
+fn verifies_the_server(kind: KeyKind, ns_name: &str) {
+    let certs = Certs::new(kind);
+    let ns = Netns::new(ns_name);
     let soketi = start_soketi(&ns, Some(&certs));
 
     // A CA that did not sign the server's certificate: the handshake fails every time.
@@ -355,7 +420,46 @@ fn embassy_net_twin_over_tls_verifies_the_server() {
         "connected through an unverified server:\n{}",
         stranger.seen.join("\n")
     );
+    // And the app was told why.
+    assert!(
+        stranger
+            .seen
+            .iter()
+            .any(|l| l.starts_with("connect_failed TLS handshake failed")),
+        "the certificate failure did not reach the app:\n{}",
+        stranger.seen.join("\n")
+    );
     drop(stranger);
+
+    // The right CA on a device whose clock says it is ten days later: the certificates
+    // (valid for two days) have expired, and are refused.
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 10 * 86_400;
+    let mut late = Twin::start_env(
+        &ns,
+        Some(&certs.dir.join("ca.der")),
+        &CHANNELS,
+        &[("TWIN_CLOCK", &later.to_string())],
+    );
+    for _ in 0..2 {
+        late.expect_where(
+            |l| l.starts_with("disconnected "),
+            "disconnected",
+            Duration::from_secs(20),
+        );
+    }
+    assert!(
+        !late
+            .seen
+            .iter()
+            .any(|l| l.contains("Connected") || l.starts_with("subscribed")),
+        "connected with expired certificates:\n{}",
+        late.seen.join("\n")
+    );
+    drop(late);
 
     // The right CA: wss:// up, channels subscribed, an HTTPS trigger arrives.
     let mut twin = Twin::start(&ns, Some(&certs.dir.join("ca.der")));
