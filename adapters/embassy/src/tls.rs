@@ -40,8 +40,37 @@ impl fmt::Display for TlsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TlsError::Net(e) => e.fmt(f),
-            TlsError::Handshake(e) => write!(f, "TLS handshake failed: {e}"),
+            TlsError::Handshake(e) => {
+                f.write_str("TLS handshake failed: ")?;
+                handshake_failure(e, f)
+            }
         }
+    }
+}
+
+/// Says what an embedded-tls handshake error means for the app (its own `Display` is its
+/// variant's name).
+fn handshake_failure(e: &embedded_tls::TlsError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    use embedded_tls::TlsError as E;
+    match e {
+        E::InvalidCertificate => f.write_str(
+            "the server's certificate does not verify (its chain does not lead to the trusted \
+             root, it names another host, or it is outside its validity period)",
+        ),
+        E::InvalidSignatureScheme => f.write_str(
+            "the server's chain or handshake uses an algorithm this build leaves out (RSA needs \
+             the `tls-rsa` feature, P-384 `tls-p384`)",
+        ),
+        E::InvalidSignature => f.write_str("the server's handshake signature does not verify"),
+        E::InsufficientSpace | E::OutOfMemory => f.write_str(
+            "a buffer is too small (the certificate chain for CERT, or a record for the \
+             record buffers)",
+        ),
+        E::HandshakeAborted(_, why) | E::AbortHandshake(_, why) => {
+            write!(f, "aborted with the alert {why:?}")
+        }
+        E::ConnectionClosed => f.write_str("the server closed the connection"),
+        other => write!(f, "{other:?}"),
     }
 }
 

@@ -422,10 +422,9 @@ fn verifies_the_server(kind: KeyKind, ns_name: &str) {
     );
     // And the app was told why.
     assert!(
-        stranger
-            .seen
-            .iter()
-            .any(|l| l.starts_with("connect_failed TLS handshake failed")),
+        stranger.seen.iter().any(|l| l.starts_with(
+            "connect_failed TLS handshake failed: the server's certificate does not verify"
+        )),
         "the certificate failure did not reach the app:\n{}",
         stranger.seen.join("\n")
     );
@@ -457,6 +456,13 @@ fn verifies_the_server(kind: KeyKind, ns_name: &str) {
             .iter()
             .any(|l| l.contains("Connected") || l.starts_with("subscribed")),
         "connected with expired certificates:\n{}",
+        late.seen.join("\n")
+    );
+    assert!(
+        late.seen
+            .iter()
+            .any(|l| l.contains("outside its validity period")),
+        "the expiry did not reach the app:\n{}",
         late.seen.join("\n")
     );
     drop(late);
