@@ -196,6 +196,10 @@ impl Handler for App {
         self.button.wait_for_rising_edge().await;
         self.pressed = true;
     }
+
+    fn connect_failed(&mut self, error: &dyn core::fmt::Display) {
+        warn!("cannot connect: {}", defmt::Display2Format(error));
+    }
 }
 
 /// What the button sends: `{"presses":N}`, written by serde straight into the frame.
