@@ -3,15 +3,19 @@
 use super::error::SigninError;
 use super::machine::{Client, Phase, Signin};
 use super::tx::CONTROL_RESERVE;
+#[cfg(feature = "signin")]
 use crate::auth::{Credentials, Signature};
 use crate::buf::Bytes as _;
-use crate::name::{ChannelName, SERVER_TO_USER_PREFIX, SocketId, UserId};
+#[cfg(feature = "signin")]
+use crate::name::SocketId;
+use crate::name::{ChannelName, SERVER_TO_USER_PREFIX, UserId};
 use crate::wire::json::Value;
 use crate::wire::message::{self, Token};
 use crate::wire::ws::Opcode;
 
 /// See [`sign_channel`].
 #[inline(never)]
+#[cfg(feature = "signin")]
 pub(super) fn sign_user(
     creds: &Credentials<'_>,
     socket_id: SocketId<'_>,
@@ -23,6 +27,7 @@ pub(super) fn sign_user(
 impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     /// Asks to sign in: [`Event::SigninRequired`](crate::client::Event::SigninRequired) follows once connected (and after every
     /// reconnect).
+    #[cfg(feature = "signin")]
     pub fn signin(&mut self) {
         if matches!(
             self.inner.signin,
@@ -124,6 +129,7 @@ impl<'a, const CHANNELS: usize, const NAME: usize> Client<'a, CHANNELS, NAME> {
     }
 
     /// Signs in locally with the app secret.
+    #[cfg(feature = "signin")]
     pub fn signin_locally(
         &mut self,
         creds: &Credentials<'_>,

@@ -7,6 +7,7 @@ mod presence;
 #[cfg(feature = "encryption")]
 mod rekey;
 mod robustness;
+#[cfg(feature = "signin")]
 mod signin;
 #[cfg(feature = "presence")]
 mod soak;

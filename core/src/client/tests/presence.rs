@@ -68,7 +68,7 @@ fn presence_members_and_reset_on_resubscribe() {
 }
 
 /// Without the `presence` feature: presence channels are refused up front, and member events
-/// a server sends anyway pass through as events without being recorded.
+/// a server sends anyway pass through as plain events (not decoded) without being recorded.
 #[cfg(not(feature = "presence"))]
 #[test]
 fn presence_needs_the_feature() {
@@ -89,14 +89,19 @@ fn presence_needs_the_feature() {
         r.take(),
         [
             "subscribed private-c",
-            r#"member+ private-c u3 {"n":3} true"#
+            r#"message pusher_internal:member_added Some("private-c") Some("{\"user_id\":\"u3\",\"user_info\":{\"n\":3}}") None"#
         ]
     );
     assert_eq!(r.c.member_count("private-c"), 0);
     assert_eq!(r.c.members("private-c").count(), 0);
     r.s.text(r#"{"event":"pusher_internal:member_removed","channel":"private-c","data":"{\"user_id\":\"u3\"}"}"#);
     r.pump();
-    assert_eq!(r.take(), ["member- private-c u3"]);
+    assert_eq!(
+        r.take(),
+        [
+            r#"message pusher_internal:member_removed Some("private-c") Some("{\"user_id\":\"u3\"}") None"#
+        ]
+    );
 }
 
 #[cfg(feature = "presence")]

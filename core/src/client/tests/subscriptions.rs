@@ -181,6 +181,7 @@ fn local_signer_answers_auth() {
 }
 
 #[test]
+#[cfg(feature = "signin")]
 fn auth_requests_are_owned_and_asked_until_answered() {
     let mut r = Rig::new();
     r.c.subscribe("public").unwrap();

@@ -96,6 +96,7 @@ impl<'b> Iterator for PresenceMembers<'b> {
     }
 }
 
+#[cfg(feature = "presence")]
 pub(super) fn member_id<'b>(d: &Value<'b>) -> Result<RawStr<'b>, EventError> {
     let v = d.get("user_id").ok_or(EventError::Field("user_id"))?;
     match v.kind() {

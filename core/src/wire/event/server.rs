@@ -2,7 +2,9 @@
 
 use super::decoded::Event;
 use super::error::EventError;
-use super::presence::{Member, Presence, member_id};
+#[cfg(feature = "presence")]
+use super::presence::member_id;
+use super::presence::{Member, Presence};
 use super::watchlist::WatchlistEvent;
 use crate::name::SocketId;
 use crate::wire::json::{Kind, RawStr, Value};
@@ -193,6 +195,7 @@ impl<'b> ServerMessage<'b> {
                         .and_then(|s| u16::try_from(s).ok()),
                 }
             }
+            #[cfg(feature = "presence")]
             "_internal:member_added" => {
                 let d = data()?;
                 let id = member_id(&d)?;
@@ -205,6 +208,7 @@ impl<'b> ServerMessage<'b> {
                     member: Member { id, info },
                 }
             }
+            #[cfg(feature = "presence")]
             "_internal:member_removed" => {
                 let d = data()?;
                 ServerMessage::MemberRemoved {
@@ -222,6 +226,7 @@ impl<'b> ServerMessage<'b> {
                     count,
                 }
             }
+            #[cfg(feature = "signin")]
             ":signin_success" => {
                 let d = data()?;
                 let user_data = field(&d, "user_data")?
@@ -229,6 +234,7 @@ impl<'b> ServerMessage<'b> {
                     .ok_or(EventError::Field("user_data"))?;
                 ServerMessage::SigninSuccess { user_data }
             }
+            #[cfg(feature = "signin")]
             "_internal:watchlist_events" => {
                 let d = data()?;
                 let events = field(&d, "events")?;
