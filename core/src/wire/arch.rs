@@ -5,16 +5,20 @@
 //! Each exception was measured on the decode benchmark (figures in the README) and is kept
 //! here, with its safety argument written once, so the rest of the crate stays safe code:
 //!
-//! - **Vector loads.** The classifiers and the shuffle read 16 or 32 bytes through a pointer
-//!   cast (`_mm_loadu_si128`, `_mm256_loadu_si256`). SAFETY: each load reads exactly the bytes of
-//!   a `&[u8; 16]` or one half of a `&[u8; 64]` it is given, unaligned loads need no alignment,
-//!   and nothing is written through the pointer.
+//! - **Vector loads.** The classifiers and the shuffles read 16, 32 or 64 bytes through a
+//!   pointer cast (`_mm_loadu_si128`, `_mm256_loadu_si256`, `_mm512_loadu_si512`). SAFETY: each
+//!   load reads exactly the bytes of a `&[u8; 16]`, of one half of a `&[u8; 64]` or of the
+//!   whole `&[u8; 64]` it is given, unaligned loads need no alignment, and nothing is written
+//!   through the pointer.
+//! - **A vector as bytes.** The AVX-512 compaction turns its `__m512i` result into `[u8; 64]`
+//!   with `transmute`. SAFETY: both are 64 bytes and every bit pattern is a valid `[u8; 64]`.
 //! - **SSE2.** Part of the x86_64 baseline, and this module is compiled only where the build
 //!   enables it (`target_feature = "sse2"`; soft-float targets such as `x86_64-unknown-none`
 //!   lack it and take the portable path). Rust still asks for `unsafe` to call an SSE2
 //!   function from code not marked with the feature. SAFETY: the feature is always there.
 //! - **Run-time CPU features.** SSSE3, AVX2 and POPCNT are not part of the x86_64 baseline. The
-//!   only way to reach code compiled for them is a capability token ([`Ssse3`], [`Avx2`]), and
+//!   only way to reach code compiled for them is a capability token ([`Ssse3`], [`Avx2`],
+//!   [`Avx512`] for AVX-512 F, BW and VBMI2), and
 //!   the only way to get one is `detect`, which asks the CPU (under `std`; without it only a
 //!   feature enabled at compile time counts). SAFETY: calling a `#[target_feature]` function is
 //!   sound when the CPU has the feature; holding the token proves it does, so the token's safe
@@ -31,9 +35,11 @@
 #![allow(unsafe_code)]
 
 use core::arch::x86_64::{
-    __m128i, __m256i, _mm_cmpeq_epi8, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_max_epu8,
+    __m128i, __m256i, __m512i, _mm_cmpeq_epi8, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_max_epu8,
     _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8, _mm_shuffle_epi8, _mm_unpackhi_epi64,
     _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8, _mm256_set1_epi8,
+    _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask, _mm512_loadu_si512, _mm512_maskz_compress_epi8,
+    _mm512_set1_epi8,
 };
 
 /// One block's byte classes, one bit per byte: quote, backslash, control (< 0x20), slash, `u`.
@@ -100,6 +106,11 @@ pub(crate) struct Ssse3(());
 #[derive(Clone, Copy)]
 pub(crate) struct Avx2(());
 
+/// Proof that this CPU has AVX-512 F, BW and VBMI2 (and AVX2, POPCNT): 64-byte compares into
+/// masks, and `vpcompressb`, which drops a block's escape bytes in one instruction.
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(());
+
 impl Ssse3 {
     /// The token, when the CPU has the features.
     #[inline]
@@ -137,19 +148,52 @@ impl Avx2 {
     }
 }
 
-/// Work compiled three times, for the baseline and under each token's features, so the vector
+impl Avx512 {
+    /// The token, when the CPU has the features.
+    #[inline]
+    pub(crate) fn detect() -> Option<Avx512> {
+        cpu_has!("avx512f", "avx512bw", "avx512vbmi2", "avx2", "popcnt").then_some(Avx512(()))
+    }
+
+    /// Classifies 64 bytes with one compare per class.
+    #[inline(always)]
+    pub(crate) fn classify(self, block: &[u8; 64]) -> Classes {
+        // SAFETY: `self` proves AVX-512 F and BW (module docs).
+        unsafe { classify_avx512(block) }
+    }
+
+    /// Writes the bytes of `src` whose bit in `drop` is clear to the front of `dst`, in order,
+    /// and returns how many there are. All 64 bytes of `dst` may be written.
+    #[inline(always)]
+    pub(crate) fn compact64(self, src: &[u8; 64], drop: u64, dst: &mut [u8; 64]) -> usize {
+        // SAFETY: `self` proves AVX-512 F and VBMI2 (module docs).
+        unsafe { compact64(src, drop, dst) }
+    }
+
+    /// The AVX2 token this one implies.
+    #[inline(always)]
+    pub(crate) fn avx2(self) -> Avx2 {
+        Avx2(())
+    }
+}
+
+/// Work compiled four times, for the baseline and under each token's features, so the vector
 /// helpers inline into its loop (a `#[target_feature]` function inlines only into code with the
 /// same features). Implementations mark `run` `#[inline(always)]`.
 pub(crate) trait Kernel {
     /// What the work returns.
     type Output;
     /// The work, with the best features the CPU has (`None` where it lacks them).
-    fn run(self, ssse3: Option<Ssse3>, avx2: Option<Avx2>) -> Self::Output;
+    fn run(self, ssse3: Option<Ssse3>, avx2: Option<Avx2>, avx512: Option<Avx512>) -> Self::Output;
 }
 
 /// Runs `kernel` compiled for the best features this CPU has.
 #[inline]
 pub(crate) fn best<K: Kernel>(kernel: K) -> K::Output {
+    if let Some(avx512) = Avx512::detect() {
+        // SAFETY: the token proves AVX-512 F, BW, VBMI2, AVX2 and POPCNT.
+        return unsafe { run_avx512(kernel, avx512) };
+    }
     if let Some(avx2) = Avx2::detect() {
         // SAFETY: the token proves AVX2 and POPCNT.
         return unsafe { run_avx2(kernel, avx2) };
@@ -158,7 +202,7 @@ pub(crate) fn best<K: Kernel>(kernel: K) -> K::Output {
         // SAFETY: the token proves SSSE3 and POPCNT.
         return unsafe { run_ssse3(kernel, ssse3) };
     }
-    kernel.run(None, None)
+    kernel.run(None, None, None)
 }
 
 /// Runs `kernel` with SSSE3 only (the tests compare it with the other builds); `None` on a CPU
@@ -170,14 +214,29 @@ pub(crate) fn with_ssse3_only<K: Kernel>(kernel: K) -> Option<K::Output> {
     Some(unsafe { run_ssse3(kernel, ssse3) })
 }
 
+/// Runs `kernel` with AVX2 at most (the tests compare it with the other builds); `None` on a
+/// CPU without it.
+#[cfg(test)]
+pub(crate) fn with_avx2_only<K: Kernel>(kernel: K) -> Option<K::Output> {
+    let avx2 = Avx2::detect()?;
+    // SAFETY: the token proves AVX2 and POPCNT.
+    Some(unsafe { run_avx2(kernel, avx2) })
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,avx2,popcnt")]
+fn run_avx512<K: Kernel>(kernel: K, avx512: Avx512) -> K::Output {
+    let avx2 = avx512.avx2();
+    kernel.run(Some(avx2.ssse3()), Some(avx2), Some(avx512))
+}
+
 #[target_feature(enable = "avx2,popcnt")]
 fn run_avx2<K: Kernel>(kernel: K, avx2: Avx2) -> K::Output {
-    kernel.run(Some(avx2.ssse3()), Some(avx2))
+    kernel.run(Some(avx2.ssse3()), Some(avx2), None)
 }
 
 #[target_feature(enable = "ssse3,popcnt")]
 fn run_ssse3<K: Kernel>(kernel: K, ssse3: Ssse3) -> K::Output {
-    kernel.run(Some(ssse3), None)
+    kernel.run(Some(ssse3), None, None)
 }
 
 /// The unescaper's output as text, not validated a second time (see the module docs for why
@@ -254,6 +313,31 @@ fn classify_avx2(block: &[u8; 64]) -> Classes {
     classes
 }
 
+#[target_feature(enable = "avx512f,avx512bw")]
+#[inline]
+fn classify_avx512(block: &[u8; 64]) -> Classes {
+    // SAFETY: an unaligned load of the block's 64 bytes (module docs).
+    let v = unsafe { _mm512_loadu_si512(block.as_ptr().cast::<__m512i>()) };
+    [
+        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'"' as i8)),
+        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'\\' as i8)),
+        _mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20)),
+        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'/' as i8)),
+        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'u' as i8)),
+    ]
+}
+
+#[target_feature(enable = "avx512f,avx512vbmi2,popcnt")]
+#[inline]
+fn compact64(src: &[u8; 64], drop: u64, dst: &mut [u8; 64]) -> usize {
+    // SAFETY: an unaligned load of exactly the 64 bytes of `src` (module docs).
+    let v = unsafe { _mm512_loadu_si512(src.as_ptr().cast::<__m512i>()) };
+    let packed = _mm512_maskz_compress_epi8(!drop, v);
+    // SAFETY: 64 bytes either way, every bit pattern a valid `[u8; 64]` (module docs).
+    *dst = unsafe { core::mem::transmute::<__m512i, [u8; 64]>(packed) };
+    64 - drop.count_ones() as usize
+}
+
 #[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
@@ -275,6 +359,47 @@ mod tests {
                 .map(|k| src[k])
                 .collect();
             assert_eq!(&dst[..n], &want[..], "drop {drop:#06x}");
+        }
+    }
+
+    #[test]
+    fn compact64_drops_exactly_the_masked_bytes() {
+        let Some(avx512) = Avx512::detect() else {
+            return;
+        };
+        let src: [u8; 64] = core::array::from_fn(|k| k as u8 ^ 0xa5);
+        for round in 0..5000u64 {
+            let drop = round
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(round as u32)
+                & if round % 3 == 0 {
+                    u64::MAX
+                } else {
+                    round.wrapping_mul(31)
+                };
+            let mut dst = [0u8; 64];
+            let n = avx512.compact64(&src, drop, &mut dst);
+            let want: std::vec::Vec<u8> = (0..64)
+                .filter(|k| drop & (1 << k) == 0)
+                .map(|k| src[k])
+                .collect();
+            assert_eq!(&dst[..n], &want[..], "drop {drop:#018x}");
+        }
+    }
+
+    #[test]
+    fn avx512_and_sse2_classify_alike() {
+        let Some(avx512) = Avx512::detect() else {
+            return;
+        };
+        let mut block = [0u8; 64];
+        for round in 0..2000u32 {
+            for (k, b) in block.iter_mut().enumerate() {
+                *b = (round.wrapping_mul(2654435761).rotate_left(k as u32) >> 24) as u8 ^ (k as u8);
+            }
+            block[(round % 64) as usize] =
+                [b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80][(round % 6) as usize];
+            assert_eq!(avx512.classify(&block), classify_sse2(&block));
         }
     }
 

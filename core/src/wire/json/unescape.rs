@@ -7,7 +7,7 @@ use super::escape::{ESCAPES, WORDWISE, decode_escape, decode_u};
 use crate::buf::Bytes as _;
 use crate::buf::copy_fixed;
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-use crate::wire::arch::{Avx2, Ssse3};
+use crate::wire::arch::{Avx2, Avx512, Ssse3};
 use crate::wire::scan::{BLOCK, Escapes, Masks};
 
 /// The unescaper's output for a string of a scanner's text, as text: on x86_64 not validated
@@ -29,6 +29,8 @@ pub(super) struct Features {
     ssse3: Option<Ssse3>,
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     avx2: Option<Avx2>,
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    avx512: Option<Avx512>,
 }
 
 /// One call of the unescaper, as work for `wire::arch::best` to compile per CPU feature set.
@@ -44,8 +46,17 @@ impl crate::wire::arch::Kernel for Unescape<'_> {
     type Output = Result<(usize, usize, bool), JsonError>;
 
     #[inline(always)]
-    fn run(self, ssse3: Option<Ssse3>, avx2: Option<Avx2>) -> Self::Output {
-        unescape_with(self.s, self.from, self.out, Features { ssse3, avx2 })
+    fn run(self, ssse3: Option<Ssse3>, avx2: Option<Avx2>, avx512: Option<Avx512>) -> Self::Output {
+        unescape_with(
+            self.s,
+            self.from,
+            self.out,
+            Features {
+                ssse3,
+                avx2,
+                avx512,
+            },
+        )
     }
 }
 
@@ -67,6 +78,7 @@ pub(super) fn identity_of(m: &Masks) -> u64 {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn compact_block(
     ssse3: Ssse3,
+    avx512: Option<Avx512>,
     s: &[u8],
     i: usize,
     mut limit: usize,
@@ -123,6 +135,14 @@ pub(super) fn compact_block(
         }
     }
     drop |= u64::MAX.checked_shl(limit as u32).unwrap_or(0);
+    // With AVX-512 VBMI2 the whole block in one compress.
+    if let Some(avx512) = avx512 {
+        let dst = out
+            .get_mut(o..o + BLOCK)
+            .and_then(|d| <&mut [u8; BLOCK]>::try_from(d).ok())?;
+        o += avx512.compact64(&block, drop, dst);
+        return Some((o, limit));
+    }
     // Lanes past the limit hold nothing to keep; lanes without escapes are copied whole.
     for (k, lane) in block.chunks_exact(16).enumerate().take(limit.div_ceil(16)) {
         let lane = <&[u8; 16]>::try_from(lane).ok()?;
@@ -349,11 +369,14 @@ pub(super) fn unescape_with(
     let (mut i, mut o) = (from, 0usize);
     while i < s.len() {
         #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-        let m = match features.avx2 {
-            Some(avx2) => crate::wire::scan::with_block(s, i, |block| {
+        let m = match (features.avx512, features.avx2) {
+            (Some(avx512), _) => crate::wire::scan::with_block(s, i, |block| {
+                Masks::from_classes(avx512.classify(block))
+            }),
+            (None, Some(avx2)) => crate::wire::scan::with_block(s, i, |block| {
                 Masks::from_classes(avx2.classify(block))
             }),
-            None => Masks::at(s, i),
+            (None, None) => Masks::at(s, i),
         };
         #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
         let m = {
@@ -387,9 +410,18 @@ pub(super) fn unescape_with(
             let closed = end < BLOCK;
             let limit = if closed { end } else { BLOCK.min(s.len() - i) };
             let simple = escaped & identity_of(&m);
-            if let Some((o2, used)) =
-                compact_block(ssse3, s, i, limit, closed, starts, simple, out, o)
-            {
+            if let Some((o2, used)) = compact_block(
+                ssse3,
+                features.avx512,
+                s,
+                i,
+                limit,
+                closed,
+                starts,
+                simple,
+                out,
+                o,
+            ) {
                 o = o2;
                 if closed && used == end {
                     return Ok((i + end + 1, o, true));
