@@ -21,7 +21,7 @@ use pusher_core::wire::json::Value;
 use pusher_core::wire::message::{Payload, server};
 use pusher_core::wire::ws::{Message, Opcode, Reader, Role, emit_frame};
 use pusher_core::{ChannelName, SocketId};
-use pusher_embassy::{Close, Connect, Driver, Handler, LocalSigner, Stop};
+use pusher_embassy::{Authorizer, Close, Connect, Driver, Handler, LocalSigner, Stop};
 
 const KEY: &str = "app-key";
 const SECRET: &str = "app-secret";
@@ -681,16 +681,15 @@ impl Handler for Reasons {
     }
 }
 
-#[test]
-fn why_a_connection_failed_reaches_the_app_before_the_retry() {
-    let mut driver = Driver::new(client(), signer());
-    driver.client().subscribe("public-a").unwrap();
-    driver.connect();
-    let mut connector = FirstConnectRefused::default();
-    let mut app = Reasons::default();
-    let stop = block_on(async {
+/// Runs the driver until it stops, or 10 s have passed (`None`).
+fn run_at_most_10s<A: Authorizer, C: Connect, H: Handler>(
+    driver: &mut Driver<'static, A>,
+    connector: &mut C,
+    app: &mut H,
+) -> Option<Stop> {
+    block_on(async {
         match select(
-            driver.run(&mut connector, &mut app),
+            driver.run(connector, app),
             Timer::after(Duration::from_secs(10)),
         )
         .await
@@ -698,7 +697,17 @@ fn why_a_connection_failed_reaches_the_app_before_the_retry() {
             Either::First(stop) => Some(stop),
             Either::Second(()) => None,
         }
-    });
+    })
+}
+
+#[test]
+fn why_a_connection_failed_reaches_the_app_before_the_retry() {
+    let mut driver = Driver::new(client(), signer());
+    driver.client().subscribe("public-a").unwrap();
+    driver.connect();
+    let mut connector = FirstConnectRefused::default();
+    let mut app = Reasons::default();
+    let stop = run_at_most_10s(&mut driver, &mut connector, &mut app);
     assert_eq!(stop, Some(Stop::App), "not subscribed after 10 s");
     assert_eq!(
         app.failed,
@@ -718,17 +727,7 @@ fn a_connect_timeout_is_said_to_the_app() {
     driver.connect();
     let mut connector = FirstConnectHangs::default();
     let mut app = Reasons::default();
-    let stop = block_on(async {
-        match select(
-            driver.run(&mut connector, &mut app),
-            Timer::after(Duration::from_secs(10)),
-        )
-        .await
-        {
-            Either::First(stop) => Some(stop),
-            Either::Second(()) => None,
-        }
-    });
+    let stop = run_at_most_10s(&mut driver, &mut connector, &mut app);
     assert_eq!(stop, Some(Stop::App));
     assert_eq!(app.failed, ["no connection within the connect timeout"]);
 }
