@@ -30,7 +30,14 @@ impl fmt::Display for NetError {
         match self {
             NetError::NoDns => f.write_str("host is a name and DNS is not enabled"),
             NetError::Dns => f.write_str("DNS lookup failed"),
-            NetError::Connect(e) => write!(f, "TCP connect failed: {e:?}"),
+            NetError::Connect(e) => f.write_str(match e {
+                ConnectError::ConnectionReset => {
+                    "TCP connect refused (nothing listens on that port, or the host reset it)"
+                }
+                ConnectError::TimedOut => "TCP connect timed out (no answer from the host)",
+                ConnectError::NoRoute => "TCP connect failed: no route to the host",
+                ConnectError::InvalidState => "TCP connect failed: the socket was in use",
+            }),
             NetError::TlsUnavailable => f.write_str("TLS requested without a TLS connector"),
         }
     }
